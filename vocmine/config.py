@@ -1,0 +1,98 @@
+"""One typed configuration, read from ``vocmine.toml`` and passed down as an argument.
+
+No module reads environment variables on its own: the CLI (or the caller of the Python API) builds a
+:class:`VocmineConfig`, applies its flags on top, and hands it to the pipelines.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from vocmine.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NpsConfig(_Section):
+    """Where promoter/passive/detractor start on each scale (SPEC: score 9-10 / 7-8 / 0-6; stars 5 / 4 / 1-3)."""
+
+    score_promoter_min: float = 9.0
+    score_passive_min: float = 7.0
+    stars_promoter_min: float = 5.0
+    stars_passive_min: float = 4.0
+    #: Booking-style 1-10 review scores are decimals (8.8): floored before the 0-10 cut by default.
+    review10_promoter_min: float = 9.0
+    review10_passive_min: float = 7.0
+    review10_floor: bool = True
+    #: Below this many respondents a figure is flagged "too few responses".
+    min_n: int = 30
+    confidence: float = 0.95
+    bootstrap_samples: int = 1000
+
+
+class AnalysisConfig(_Section):
+    """Which steps run, and which named components they use (registry names, see vocmine.registry)."""
+
+    steps: list[str] = Field(
+        default_factory=lambda: [
+            "language",
+            "sentences",
+            "nps_status",
+        ]
+    )
+    embedder: str = "vocmine.e5_small.v1"
+    languages: list[str] = Field(default_factory=lambda: ["es", "en"])
+    taxonomy: str = "retail"
+    batch_size: int = 256
+
+
+class ReportConfig(_Section):
+    language: Literal["auto", "es", "en"] = "auto"
+    max_verbatims: int = 5
+    export_formats: list[Literal["csv", "parquet", "xlsx"]] = Field(
+        default_factory=lambda: ["csv", "parquet", "xlsx"]
+    )
+
+
+class VocmineConfig(_Section):
+    store: Path = Path("vocmine.duckdb")
+    seed: int = 42
+    nps: NpsConfig = Field(default_factory=NpsConfig)
+    analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+
+    @field_validator("seed")
+    @classmethod
+    def _seed_non_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("seed must be >= 0")
+        return value
+
+
+def load_config(path: Path | str | None = None) -> VocmineConfig:
+    """Read a TOML config file; ``None`` gives the defaults.
+
+    Errors name the file and the offending key, because a scheduler log is often all a user sees.
+    """
+    if path is None:
+        return VocmineConfig()
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ConfigError(f"config file {path} does not exist") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from error
+    try:
+        return VocmineConfig.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from error
