@@ -7,6 +7,7 @@ where vocmine expects a classifier or an embedder.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, Self, runtime_checkable
 
@@ -45,3 +46,35 @@ class TextClassifier(Protocol):
 
     @classmethod
     def load(cls, directory: Path) -> Self: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """One label for one text, as stored in the ``annotations`` table.
+
+    ``label`` is the single label, or the ';'-joined labels of a multi-label task (emotions,
+    touchpoints); ``None`` when the text was skipped, with ``skip_reason`` saying why (e.g.
+    "language pt not modelled"). ``scores`` maps every label to its probability or score.
+    """
+
+    label: str | None
+    scores: dict[str, float] = field(default_factory=dict)
+    skip_reason: str | None = None
+
+
+@runtime_checkable
+class Annotator(Protocol):
+    """An analysis step that labels texts from their embeddings (what the ``analyze`` stage runs).
+
+    ``task`` is the column it fills ("sentiment", "emotion", "component", "touchpoint"); ``name`` is its
+    versioned registry name, stored with every annotation; ``embedder`` is the registry name of the
+    embedder whose vectors it expects, so the pipeline embeds each text once and shares the vectors.
+    """
+
+    task: str
+    name: str
+    embedder: str
+
+    def annotate(
+        self, texts: Sequence[str], embeddings: np.ndarray, languages: Sequence[str | None]
+    ) -> list[Annotation]: ...

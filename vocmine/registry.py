@@ -23,6 +23,12 @@ _PROVIDERS: dict[str, list[str]] = {
     "step": ["vocmine.pipelines.steps"],
     "profile": [],
     "task": ["vocmine.models.tasks"],
+    "annotator": [
+        "vocmine.nlp.sentiment",
+        "vocmine.nlp.emotion",
+        "vocmine.nlp.rational_emotional",
+        "vocmine.nlp.touchpoint",
+    ],
 }
 
 
