@@ -21,8 +21,13 @@ _PROVIDERS: dict[str, list[str]] = {
     "embedder": ["vocmine.models.embedders"],
     "classifier": ["vocmine.models.heads"],
     "step": ["vocmine.pipelines.steps"],
-    "profile": [],
-    "task": ["vocmine.models.tasks"],
+    "task": [
+        "vocmine.models.train_sentiment",
+        "vocmine.models.train_emotion",
+        "vocmine.models.train_component",
+        "vocmine.models.train_touchpoints",
+        "vocmine.models.train_language",
+    ],
     "annotator": [
         "vocmine.nlp.sentiment",
         "vocmine.nlp.emotion",

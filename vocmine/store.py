@@ -42,7 +42,7 @@ MIGRATIONS: dict[int, list[str]] = {
             source_row INTEGER, ingested_at TIMESTAMP, updated_at TIMESTAMP)""",
         """CREATE TABLE IF NOT EXISTS answers (
             answer_id VARCHAR PRIMARY KEY, response_id VARCHAR, question VARCHAR, position INTEGER,
-            text VARCHAR, text_hash VARCHAR, language VARCHAR, touchpoint VARCHAR)""",
+            text VARCHAR, text_hash VARCHAR, language VARCHAR, touchpoint VARCHAR, score DOUBLE)""",
         """CREATE TABLE IF NOT EXISTS sentences (
             sentence_id VARCHAR PRIMARY KEY, answer_id VARCHAR, response_id VARCHAR, position INTEGER,
             text VARCHAR, text_hash VARCHAR, start_char INTEGER, end_char INTEGER, language VARCHAR)""",
