@@ -1,0 +1,423 @@
+"""Find and redact personal data (PII) in customer feedback before anything is stored or shown.
+
+Rule-based on purpose: every detector is a compiled regular expression plus, where the data carries one,
+a checksum (Luhn for cards, mod-97 for IBANs, the check letter of a Spanish DNI/NIE). Checksums are what
+keeps prices, dates, order numbers and flight numbers out: a review is full of digits, and a redactor that
+blanks "25,50 €" or "12/03/2024" destroys the evidence an analyst needs. Phone numbers have no checksum,
+so they are accepted by shape (digit count and grouping per numbering plan) and, for the ambiguous shapes,
+by a nearby word such as "teléfono" / "call me"; a nearby "pedido" / "order" vetoes a bare number.
+
+Each kind of datum is replaced by a typed placeholder (``[EMAIL]``, ``[PHONE]``...). Placeholders hold no
+digit, ``@`` or ``://``, so no detector can match them again and :func:`redact` is idempotent.
+
+Person names are *not* detected: without a NER model for Spanish (the only spaCy Spanish pipeline breaks
+our stack, see STACK.md) name detection would either miss most names or blank product and place names.
+Redaction is not escaping: markup around a datum is left exactly as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from vocmine.registry import register
+
+logger = logging.getLogger(__name__)
+
+#: The PII types detected, in the priority order used when two detections overlap.
+PII_TYPES: tuple[str, ...] = ("EMAIL", "URL", "IBAN", "CARD", "NIE", "DNI", "PHONE", "HANDLE")
+
+#: How many redaction passes :func:`redact` may make before it stops (see its docstring).
+_MAX_PASSES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class PiiSpan:
+    """One detected datum: its type (one of :data:`PII_TYPES`), character offsets and the matched text."""
+
+    type: str
+    start: int
+    end: int
+    text: str
+
+
+def placeholder(pii_type: str) -> str:
+    """The text that replaces a datum of ``pii_type``: ``"[EMAIL]"`` and so on."""
+    return f"[{pii_type}]"
+
+
+# --------------------------------------------------------------------------------------------- emails
+_EMAIL = re.compile(
+    r"(?<![\w.%+-])"
+    r"[^\W_][\w.%+-]{0,63}"
+    r"@"
+    r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+"
+    r"[^\W\d_]{2,24}"
+    r"(?![\w-])"
+)
+
+# ----------------------------------------------------------------------------------------------- urls
+_URL_CHARS = r"[^\s<>\"'`\[\]{}|\\^]"
+_URL_SCHEME = re.compile(r"(?<![\w@.-])(?:(?:https?|ftp)://|www\.)" + _URL_CHARS + r"+", re.IGNORECASE)
+#: Bare domains count only with a path ("tienda.es/pedido/123"): a brand alone ("Booking.com") is not PII,
+#: and a known top-level domain keeps "km/h", "9.5/10" or "p.ej./" out.
+_TLDS = (
+    "com|net|org|edu|gov|info|biz|io|co|es|mx|ar|cl|pe|uy|ve|ec|bo|py|cr|do|gt|hn|ni|pa|sv|cu|pr|"
+    "eu|uk|us|de|fr|it|pt|br|ca|au|nl|be|ch|at|ie|app|dev|shop|store|online|site|ly|gl|me|tv|cat|gal|eus"
+)
+_URL_BARE = re.compile(
+    r"(?<![\w@./-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:" + _TLDS + r")/" + _URL_CHARS + r"*",
+    re.IGNORECASE,
+)
+_URL_TRAILING = ".,;:!?'\"*"
+
+
+def _trim_url(text: str, start: int, end: int) -> int:
+    """Drop sentence punctuation and an unbalanced closing bracket from the end of a URL match."""
+    while end > start:
+        last = text[end - 1]
+        if last in _URL_TRAILING or last == ")" and text.count("(", start, end) < text.count(")", start, end):
+            end -= 1
+        else:
+            break
+    return end
+
+
+def _find_urls(text: str) -> Iterator[tuple[int, int]]:
+    for pattern in (_URL_SCHEME, _URL_BARE):
+        for match in pattern.finditer(text):
+            end = _trim_url(text, match.start(), match.end())
+            if end - match.start() > 4:
+                yield match.start(), end
+
+
+# ---------------------------------------------------------------------------------------------- ibans
+#: IBAN length per country (ISO 13616 registry); unknown countries are tried at every group boundary.
+_IBAN_LENGTHS: dict[str, int] = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
+    "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "ES": 24, "FI": 18,
+    "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28,
+    "IE": 22, "IL": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LI": 21, "LT": 20,
+    "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18,
+    "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SE": 24,
+    "SI": 19, "SK": 24, "SM": 27, "TN": 24, "TR": 26, "UA": 29, "VG": 24, "XK": 20,
+}  # fmt: skip
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[ -]?[A-Za-z0-9]){10,30}")
+
+
+def _iban_is_valid(compact: str) -> bool:
+    """ISO 7064 mod 97-10: move the first four characters to the end, letters to numbers, remainder 1."""
+    rearranged = compact[4:] + compact[:4]
+    try:
+        number = int("".join(str(int(char, 36)) for char in rearranged))
+    except ValueError:
+        return False
+    return number % 97 == 1
+
+
+def _find_ibans(text: str) -> Iterator[tuple[int, int]]:
+    for match in _IBAN.finditer(text):
+        start, raw = match.start(), match.group()
+        # Offsets (in raw) just after each alphanumeric character, so a compact length maps to an end.
+        ends = [i + 1 for i, char in enumerate(raw) if char.isalnum()]
+        country = raw[:2].upper()
+        expected = _IBAN_LENGTHS.get(country)
+        lengths = [expected] if expected else list(range(len(ends), 14, -1))
+        for length in lengths:
+            if length > len(ends):
+                continue
+            end = ends[length - 1]
+            if end < len(raw) and raw[end].isalnum():
+                continue  # would cut a group in two
+            after = start + end
+            if after < len(text) and text[after].isalnum():
+                continue
+            compact = "".join(char for char in raw[:end] if char.isalnum()).upper()
+            if _iban_is_valid(compact):
+                yield start, start + end
+                break
+
+
+# --------------------------------------------------------------------------------------------- dni/nie
+_DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+_DNI = re.compile(r"(?<![\w.-])([0-9]{8}|[0-9]{2}\.[0-9]{3}\.[0-9]{3})[ -]?([A-Za-z])(?![\w])")
+_NIE = re.compile(r"(?<![\w.-])([XYZxyz])[ -]?([0-9]{7})[ -]?([A-Za-z])(?![\w])")
+
+
+def _find_dnis(text: str) -> Iterator[tuple[int, int]]:
+    for match in _DNI.finditer(text):
+        number = int(match.group(1).replace(".", ""))
+        if _DNI_LETTERS[number % 23] == match.group(2).upper():
+            yield match.span()
+
+
+def _find_nies(text: str) -> Iterator[tuple[int, int]]:
+    for match in _NIE.finditer(text):
+        number = int("XYZ".index(match.group(1).upper()).__str__() + match.group(2))
+        if _DNI_LETTERS[number % 23] == match.group(3).upper():
+            yield match.span()
+
+
+# ------------------------------------------------------------------------------------- digit groups
+#: A run of digit groups joined by one separator each. The separator is mandatory between groups, so
+#: the pattern is unambiguous and cannot backtrack badly on long digit strings.
+_SEP = r"(?:[ \u00a0.\-/]|\)[ \u00a0]?|[ \u00a0]?\()"
+_DIGIT_RUN = re.compile(r"(?<![\w])(?:\+|\(\+?)?[0-9]+(?:" + _SEP + r"[0-9]+)*")
+_GROUP = re.compile(r"[0-9]+")
+#: Phones have at most this many groups; windows over longer runs are capped so work stays linear.
+_MAX_GROUPS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    digits: str
+    start: int
+    end: int
+    sep_before: str  # the characters between the previous group and this one ("" for the first)
+
+
+def _digit_runs(text: str) -> Iterator[tuple[int, list[_Group]]]:
+    """Yield (run start, groups) for every run of digit groups (the run may start with "+" or "(")."""
+    for match in _DIGIT_RUN.finditer(text):
+        groups: list[_Group] = []
+        previous_end = None
+        for group in _GROUP.finditer(text, match.start(), match.end()):
+            sep = "" if previous_end is None else text[previous_end : group.start()]
+            groups.append(_Group(group.group(), group.start(), group.end(), sep))
+            previous_end = group.end()
+        yield match.start(), groups
+
+
+# ---------------------------------------------------------------------------------------------- cards
+def _luhn_is_valid(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def _find_cards(text: str) -> Iterator[tuple[int, int]]:
+    """Cards: 13-19 digits, one space or dash between groups, first digit 2-6 (the card networks), Luhn."""
+    for run_start, groups in _digit_runs(text):
+        if text[run_start] in "+(":
+            continue  # "+54 9 11 ..." is a phone with a country code, never a card
+        index = 0
+        while index < len(groups):
+            found = None
+            for stop in range(min(len(groups), index + 8), index, -1):
+                window = groups[index:stop]
+                if any(group.sep_before not in (" ", "-", "\u00a0") for group in window[1:]):
+                    continue
+                digits = "".join(group.digits for group in window)
+                if 13 <= len(digits) <= 19 and digits[0] in "23456" and _luhn_is_valid(digits):
+                    found = stop
+                    break
+            if found is None:
+                index += 1
+                continue
+            yield groups[index].start, groups[found - 1].end
+            index = found
+
+
+# --------------------------------------------------------------------------------------------- phones
+_PHONE_WORDS = re.compile(
+    r"\b(?:tel[eé]fono|tel[eé]fonos|tel|tlf|tfno|telf|m[oó]vil|movil|celular|cel|whats ?app|wasap|fijo|"
+    r"ll[aá]m[aeo]\w*|llamar|llamad\w*|contacto|n[uú]mero|phone|telephone|mobile|cell|call\w*|text|"
+    r"ring|fax|contact|reach|number)\b",
+    re.IGNORECASE,
+)
+_NOT_PHONE_WORDS = re.compile(
+    r"\b(?:pedido|order|orden|ref|referencia|reference|factura|invoice|tracking|seguimiento|env[ií]o|"
+    r"localizador|booking|reserva|confirmation|confirmaci[oó]n|ticket|c[oó]digo|code|cuenta|account|"
+    r"nif|cif|dni|vuelo|flight|habitaci[oó]n|room|lote|serie|serial|modelo|model|sku|ean|isbn)\b",
+    re.IGNORECASE,
+)
+_UNIT_AFTER = re.compile(
+    r"[ \u00a0]?(?:€|\$|%|£|eur\b|euros?\b|usd\b|d[oó]lares\b|pesos\b|mxn\b|ars\b|cop\b|km\b|kg\b|"
+    r"h\b|hrs?\b|horas\b|hours\b|min\b|minutos\b|puntos\b|points\b|pts\b)",
+    re.IGNORECASE,
+)
+_CONTEXT_CHARS = 40
+
+
+def _phone_context(text: str, start: int) -> int:
+    """+1 when the nearest cue word before ``start`` says phone, -1 when it says order/ref, else 0."""
+    before = text[max(0, start - _CONTEXT_CHARS) : start]
+    best_position, verdict = -1, 0
+    for pattern, value in ((_PHONE_WORDS, 1), (_NOT_PHONE_WORDS, -1)):
+        for match in pattern.finditer(before):
+            if match.start() > best_position:
+                best_position, verdict = match.start(), value
+    return verdict
+
+
+def _looks_like_date(window: list[_Group]) -> bool:
+    sizes = tuple(len(group.digits) for group in window)
+    if sizes not in ((4, 2, 2), (2, 2, 4), (2, 2, 2)):
+        return False
+    if any(group.sep_before == "/" for group in window):
+        return True
+    values = [int(group.digits) for group in window]
+    if sizes == (4, 2, 2):
+        return 1900 <= values[0] <= 2100 and 1 <= values[1] <= 12 and 1 <= values[2] <= 31
+    return 1 <= values[0] <= 31 and 1 <= values[1] <= 31
+
+
+def _national_shape_is_phone(window: list[_Group], digits: str, parenthesised: bool) -> bool:
+    """Phone shapes without a country code: Spanish 9 digits, 10-digit US/MX/AR/CO, 11-digit UK/US."""
+    sizes = tuple(len(group.digits) for group in window)
+    grouped = len(window) > 1
+    if len(digits) == 9:
+        return digits[0] in "6789"
+    if len(digits) == 10:
+        if parenthesised:
+            return True
+        return grouped and sizes in {(3, 3, 4), (2, 4, 4), (3, 3, 2, 2), (2, 2, 2, 2, 2), (3, 4, 3), (3, 7), (2, 8)}
+    if len(digits) == 11:
+        return grouped and (digits[0] == "0" or (digits[0] == "1" and sizes == (1, 3, 3, 4)))
+    return False
+
+
+def _window_is_phone(text: str, window: list[_Group], run_prefix: str) -> bool:
+    if any(group.sep_before == "/" for group in window[1:]):
+        return False
+    digits = "".join(group.digits for group in window)
+    end = window[-1].end
+    tail = text[end : end + 2]
+    if tail[:1].isalnum() or tail[:1] == "@" or (len(tail) == 2 and tail[0] in ".,:/" and tail[1].isdigit()):
+        return False
+    if _UNIT_AFTER.match(text, end):
+        return False
+    head = text[max(0, window[0].start - 1) : window[0].start]
+    if head in ("$", "€", "£"):
+        return False
+    international = run_prefix.startswith(("+", "(+")) or (digits.startswith("00") and len(window) > 1)
+    if international:
+        national = digits[2:] if digits.startswith("00") else digits
+        return 8 <= len(national) <= 15
+    context = _phone_context(text, window[0].start)
+    if _looks_like_date(window):
+        return False
+    if context > 0:
+        return 7 <= len(digits) <= 13
+    if context < 0:
+        return False
+    return _national_shape_is_phone(window, digits, run_prefix.startswith("(") or window[0].sep_before == "(")
+
+
+def _find_phones(text: str) -> Iterator[tuple[int, int]]:
+    for run_start, groups in _digit_runs(text):
+        prefix = text[run_start : groups[0].start]
+        index = 0
+        while index < len(groups):
+            found = None
+            for stop in range(min(len(groups), index + _MAX_GROUPS), index, -1):
+                window = groups[index:stop]
+                if _window_is_phone(text, window, prefix if index == 0 else ""):
+                    found = stop
+                    break
+            if found is None:
+                index += 1
+                continue
+            start = run_start if index == 0 else groups[index].start
+            yield start, groups[found - 1].end
+            index = found
+
+
+# -------------------------------------------------------------------------------------------- handles
+_HANDLE = re.compile(r"(?<![\w@./+-])@(?=[\w.]*[^\W\d])[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?(?![\w@])")
+
+
+def _find_handles(text: str) -> Iterator[tuple[int, int]]:
+    for match in _HANDLE.finditer(text):
+        yield match.span()
+
+
+def _find_emails(text: str) -> Iterator[tuple[int, int]]:
+    for match in _EMAIL.finditer(text):
+        yield match.span()
+
+
+_DETECTORS: tuple[tuple[str, Callable[[str], Iterator[tuple[int, int]]]], ...] = (
+    ("EMAIL", _find_emails),
+    ("URL", _find_urls),
+    ("IBAN", _find_ibans),
+    ("CARD", _find_cards),
+    ("NIE", _find_nies),
+    ("DNI", _find_dnis),
+    ("PHONE", _find_phones),
+    ("HANDLE", _find_handles),
+)
+
+
+def find_pii(text: str) -> list[PiiSpan]:
+    """Every datum in ``text``, sorted by offset and never overlapping.
+
+    Detectors run in :data:`PII_TYPES` order and a later detection that overlaps an earlier one is dropped:
+    an email wins over the handle inside it, a URL over the phone digits in its path, a checksummed IBAN or
+    card over the phone shape its digits might also have.
+    """
+    if not text:
+        return []
+    taken: list[tuple[int, int]] = []
+    spans: list[PiiSpan] = []
+    for pii_type, detect in _DETECTORS:
+        for start, end in detect(text):
+            if any(start < other_end and other_start < end for other_start, other_end in taken):
+                continue
+            taken.append((start, end))
+            spans.append(PiiSpan(pii_type, start, end, text[start:end]))
+    spans.sort(key=lambda span: span.start)
+    return spans
+
+
+def _replace(text: str, spans: list[PiiSpan]) -> str:
+    parts: list[str] = []
+    cursor = 0
+    for span in spans:
+        parts.append(text[cursor : span.start])
+        parts.append(placeholder(span.type))
+        cursor = span.end
+    parts.append(text[cursor:])
+    return "".join(parts)
+
+
+def redact(text: str) -> str:
+    """Replace every datum in ``text`` with its typed placeholder; everything else is kept byte for byte.
+
+    Idempotent: ``redact(redact(x)) == redact(x)``. Replacing a datum can move a cue word into or out of
+    the phone detector's context window, so the result is re-checked until nothing more is found (at most
+    a few passes; one is the rule).
+    """
+    for _ in range(_MAX_PASSES):
+        spans = find_pii(text)
+        if not spans:
+            return text
+        text = _replace(text, spans)
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class RegexPiiRedactor:
+    """The redactor as a named component, for config files and for the annotations that record it."""
+
+    name: str = "vocmine.regex_pii.v1"
+
+    def find(self, text: str) -> list[PiiSpan]:
+        return find_pii(text)
+
+    def redact(self, text: str) -> str:
+        return redact(text)
+
+
+@register("redactor", "vocmine.regex_pii.v1")
+def create_regex_pii_redactor() -> RegexPiiRedactor:
+    """Registry factory for the default rule-based redactor."""
+    return RegexPiiRedactor()
