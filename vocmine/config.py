@@ -44,8 +44,26 @@ class AnalysisConfig(_Section):
             "language",
             "sentences",
             "nps_status",
+            "sentiment",
+            "emotion",
+            "component",
+            "touchpoint",
+            "themes",
+            "kpis",
+            "drivers",
         ]
     )
+    #: Which annotator (registry name) fills each per-sentence task; a step named like a key runs it.
+    annotators: dict[str, str] = Field(
+        default_factory=lambda: {
+            "sentiment": "vocmine.sentiment.v1",
+            "emotion": "vocmine.emotion.v1",
+            "component": "vocmine.component.v1",
+            "touchpoint": "vocmine.touchpoint.v1",
+        }
+    )
+    #: Extra constructor arguments per task, e.g. {"touchpoint": {"head": "path/to/trained"}}.
+    annotator_params: dict[str, dict[str, object]] = Field(default_factory=dict)
     embedder: str = "vocmine.e5_small.v1"
     languages: list[str] = Field(default_factory=lambda: ["es", "en"])
     taxonomy: str = "retail"

@@ -203,6 +203,27 @@ class Store:
             self.con.unregister(view)
         return len(frame)
 
+    def update_columns(self, table: str, frame: pd.DataFrame, key: Sequence[str]) -> int:
+        """Set the non-key columns of ``frame`` on the rows matching its ``key`` columns; other columns
+        keep their values (unlike :meth:`upsert`, which replaces whole rows)."""
+        _check_identifier(table)
+        if frame.empty:
+            return 0
+        known = set(self.columns(table))
+        if not set(frame.columns) <= known:
+            raise StoreError(f"table {table} has no columns {sorted(set(frame.columns) - known)}")
+        for name in frame.columns:
+            _check_identifier(name)
+        view = f"_upd_{uuid.uuid4().hex}"
+        self.con.register(view, frame)
+        try:
+            assignments = ", ".join(f'"{c}" = {view}."{c}"' for c in frame.columns if c not in key)
+            condition = " AND ".join(f'{table}."{k}" = {view}."{k}"' for k in key)
+            self.con.execute(f"UPDATE {table} SET {assignments} FROM {view} WHERE {condition}")
+        finally:
+            self.con.unregister(view)
+        return len(frame)
+
     def delete_where_in(self, table: str, column: str, values: Sequence[Any]) -> None:
         """Delete rows whose ``column`` is in ``values`` (through a registered frame, never string SQL)."""
         _check_identifier(table)

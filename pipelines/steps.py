@@ -1,0 +1,317 @@
+"""The analysis steps the ``analyze`` stage runs, by name (``config.analysis.steps``).
+
+Every step reads what it needs from the store, processes only what has no current result (so a rerun
+does nothing and a killed run resumes), and writes each batch in its own transaction (so a batch is
+either fully written or not at all). Steps declare ``requires``/``assigns`` so the order in a config
+can be checked before anything runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from vocmine.nlp.language import UNDETERMINED, detect_language, detect_languages, is_modelled
+from vocmine.nlp.sentences import split_sentences
+
+from vocmine import registry
+from vocmine.config import VocmineConfig
+from vocmine.ids import text_hash
+from vocmine.protocols import Annotation, Annotator
+from vocmine.store import Store, utcnow
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(slots=True)
+class StepContext:
+    store: Store
+    config: VocmineConfig
+    run_id: str
+    progress: Progress | None = None
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def report(self, what: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(what, done, total)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A named step: ``run(ctx) -> stats``; ``requires``/``assigns`` name the data it reads/writes."""
+
+    name: str
+    requires: tuple[str, ...]
+    assigns: tuple[str, ...]
+    run: Callable[[StepContext], dict[str, Any]]
+
+
+def _batches(frame: pd.DataFrame, size: int) -> list[pd.DataFrame]:
+    return [frame.iloc[i : i + size] for i in range(0, len(frame), size)]
+
+
+# -- language ---------------------------------------------------------------------------------------
+def run_language(ctx: StepContext) -> dict[str, Any]:
+    """Detect the language of answers without one, then of responses without a given language."""
+    store = ctx.store
+    answers = store.df(
+        "SELECT a.answer_id, a.text, r.language AS given FROM answers a JOIN responses r USING (response_id) "
+        "WHERE a.language IS NULL ORDER BY a.answer_id"
+    )
+    done = 0
+    for batch in _batches(answers, 2000):
+        languages = []
+        for text, given in zip(batch["text"], batch["given"], strict=True):
+            if isinstance(given, str) and given:
+                languages.append(given)
+            else:
+                languages.append(detect_language(text).language)
+        with store.transaction():
+            store.update_columns("answers", pd.DataFrame({"answer_id": batch["answer_id"], "language": languages}),
+                                 key=["answer_id"])
+        done += len(batch)
+        ctx.report("language", done, len(answers))
+    # A response's language: the given one, else the language of most of its answer text.
+    responses = store.df(
+        "SELECT r.response_id, string_agg(a.text, ' ' ORDER BY a.position) AS text FROM responses r "
+        "LEFT JOIN answers a USING (response_id) WHERE r.language IS NULL GROUP BY r.response_id"
+    )
+    if not responses.empty:
+        detected = [detect_language(t or "").language for t in responses["text"]]
+        with store.transaction():
+            store.update_columns(
+                "responses",
+                pd.DataFrame({"response_id": responses["response_id"], "language": detected,
+                              "language_source": "detected"}),
+                key=["response_id"],
+            )
+    return {"answers": len(answers), "responses": len(responses)}
+
+
+# -- sentences ---------------------------------------------------------------------------------------
+def run_sentences(ctx: StepContext) -> dict[str, Any]:
+    """Split answers that have no sentences yet; a sentence's language falls back to its answer's."""
+    store = ctx.store
+    answers = store.df(
+        "SELECT a.answer_id, a.response_id, a.text, a.language FROM answers a "
+        "WHERE NOT EXISTS (SELECT 1 FROM sentences s WHERE s.answer_id = a.answer_id) ORDER BY a.answer_id"
+    )
+    written = 0
+    for batch_number, batch in enumerate(_batches(answers, 1000)):
+        rows = []
+        for answer in batch.itertuples(index=False):
+            spans = split_sentences(answer.text, answer.language if is_modelled(answer.language) else "xx")
+            languages = detect_languages([s.text for s in spans], fallback=[answer.language] * len(spans))
+            for position, (span, language) in enumerate(zip(spans, languages, strict=True)):
+                if language == UNDETERMINED and answer.language:
+                    language = answer.language
+                rows.append(
+                    {
+                        "sentence_id": f"{answer.answer_id}:{position}",
+                        "answer_id": answer.answer_id,
+                        "response_id": answer.response_id,
+                        "position": position,
+                        "text": span.text,
+                        "text_hash": text_hash(span.text),
+                        "start_char": span.start,
+                        "end_char": span.end,
+                        "language": language,
+                    }
+                )
+        with store.transaction():
+            store.upsert("sentences", pd.DataFrame(rows))
+        written += len(rows)
+        ctx.report("sentences", min((batch_number + 1) * 1000, len(answers)), len(answers))
+    return {"answers": len(answers), "sentences": written}
+
+
+# -- NPS status ----------------------------------------------------------------------------------------
+def run_nps_status(ctx: StepContext) -> dict[str, Any]:
+    from vocmine.pipelines.nps import update_nps_status
+
+    return {"responses": update_nps_status(ctx.store, ctx.config)}
+
+
+# -- annotators (sentiment, emotion, component, touchpoint) ------------------------------------------
+def _annotator(ctx: StepContext, task: str) -> Annotator:
+    key = f"annotator:{task}"
+    if key not in ctx.cache:
+        name = ctx.config.analysis.annotators[task]
+        params = dict(ctx.config.analysis.annotator_params.get(task, {}))
+        if task == "touchpoint":
+            params.setdefault("taxonomy", ctx.config.analysis.taxonomy)
+        ctx.cache[key] = registry.create("annotator", name, **params)
+    return ctx.cache[key]
+
+
+def _embedder(ctx: StepContext, name: str):  # noqa: ANN202
+    from vocmine.models.embedders import resolve_embedder
+
+    key = f"embedder:{name}"
+    if key not in ctx.cache:
+        ctx.cache[key] = resolve_embedder(name)
+    return ctx.cache[key]
+
+
+def _annotation_rows(ids: list[str], level: str, task: str, results: list[Annotation], model: str,
+                     run_id: str) -> pd.DataFrame:
+    now = utcnow()
+    return pd.DataFrame(
+        {
+            "target_id": ids,
+            "level": level,
+            "task": task,
+            "label": [r.label for r in results],
+            "scores": [json.dumps({k: round(float(v), 6) for k, v in r.scores.items()}) for r in results],
+            "skip_reason": [r.skip_reason for r in results],
+            "model": model,
+            "run_id": run_id,
+            "created_at": now,
+        }
+    )
+
+
+def run_annotator(ctx: StepContext, task: str) -> dict[str, Any]:
+    """Label every sentence that has no annotation for ``task`` from the configured model, in batches
+    (each batch embeds through the store's cache and writes in one transaction), then derive the
+    answer-level annotation from its sentences."""
+    store = ctx.store
+    annotator = _annotator(ctx, task)
+    pending = store.df(
+        "SELECT s.sentence_id, s.text, s.language FROM sentences s WHERE NOT EXISTS ("
+        " SELECT 1 FROM annotations a WHERE a.target_id = s.sentence_id AND a.level = 'sentence'"
+        " AND a.task = ? AND a.model = ?) ORDER BY s.sentence_id",
+        [task, annotator.name],
+    )
+    embedder = _embedder(ctx, annotator.embedder) if annotator.embedder else None
+    done = 0
+    from vocmine.models.embedders import embed_cached
+
+    for batch in _batches(pending, ctx.config.analysis.batch_size):
+        texts = batch["text"].tolist()
+        languages = batch["language"].tolist()
+        if embedder is not None:
+            vectors = embed_cached(texts, embedder, store)
+        else:
+            vectors = np.zeros((len(texts), 0), dtype=np.float32)
+        results = annotator.annotate(texts, vectors, languages)
+        with store.transaction():
+            store.upsert(
+                "annotations",
+                _annotation_rows(batch["sentence_id"].tolist(), "sentence", task, results, annotator.name,
+                                 ctx.run_id),
+            )
+        done += len(batch)
+        ctx.report(task, done, len(pending))
+    answers = aggregate_answers(ctx, task, annotator.name)
+    return {"sentences": len(pending), "answers": answers}
+
+
+def aggregate_answers(ctx: StepContext, task: str, model: str) -> int:
+    """An answer's label from its sentences' labels (no second embedding of long texts).
+
+    Single-label tasks average the sentences' probabilities, weighted by sentence length (a long
+    complaint outweighs "Thanks."); multi-label tasks take the union of the sentences' labels and the
+    maximum score per label.
+    """
+    store = ctx.store
+    rows = store.df(
+        "SELECT s.answer_id, s.text, a.label, a.scores, a.skip_reason FROM sentences s "
+        "JOIN annotations a ON a.target_id = s.sentence_id AND a.level = 'sentence' AND a.task = ? AND a.model = ? "
+        "WHERE NOT EXISTS (SELECT 1 FROM annotations b WHERE b.target_id = s.answer_id AND b.level = 'answer' "
+        " AND b.task = ? AND b.model = ?) ORDER BY s.answer_id, s.position",
+        [task, model, task, model],
+    )
+    if rows.empty:
+        return 0
+    multi = task in {"emotion", "touchpoint"}
+    ids, results = [], []
+    for answer_id, group in rows.groupby("answer_id", sort=True):
+        scored = group[group["skip_reason"].isna()]
+        if scored.empty:
+            reason = group["skip_reason"].dropna().iloc[0] if group["skip_reason"].notna().any() else "no sentences"
+            ids.append(answer_id)
+            results.append(Annotation(None, {}, reason))
+            continue
+        score_maps = [json.loads(s) for s in scored["scores"]]
+        labels = sorted({k for m in score_maps for k in m})
+        if multi:
+            merged = {k: max(m.get(k, 0.0) for m in score_maps) for k in labels}
+            chosen = [lab for label in scored["label"] for lab in str(label).split(";") if lab]
+            named = [lab for lab in dict.fromkeys(chosen) if lab not in {"none", "other"}]
+            label = ";".join(named) if named else ("other" if "other" in chosen else "none")
+        else:
+            weights = np.array([max(len(t), 1) for t in scored["text"]], dtype=float)
+            matrix = np.array([[m.get(k, 0.0) for k in labels] for m in score_maps])
+            mean = (matrix * weights[:, None]).sum(0) / weights.sum()
+            merged = dict(zip(labels, mean.tolist(), strict=True))
+            label = labels[int(np.argmax(mean))]
+        ids.append(answer_id)
+        results.append(Annotation(label, merged))
+    with ctx.store.transaction():
+        store.upsert("annotations", _annotation_rows(ids, "answer", task, results, model, ctx.run_id))
+    return len(ids)
+
+
+# -- themes, kpis, drivers (other modules) ----------------------------------------------------------
+def run_themes(ctx: StepContext) -> dict[str, Any]:
+    from vocmine.pipelines.topics import refresh_themes
+
+    return refresh_themes(ctx.store, ctx.config, ctx.run_id)
+
+
+def run_kpis(ctx: StepContext) -> dict[str, Any]:
+    from vocmine.pipelines.nps import write_kpis
+
+    return {"kpis": write_kpis(ctx.store, ctx.config, ctx.run_id)}
+
+
+def run_drivers(ctx: StepContext) -> dict[str, Any]:
+    from vocmine.pipelines.drivers import write_drivers
+
+    return {"drivers": write_drivers(ctx.store, ctx.config, ctx.run_id)}
+
+
+BUILTIN_STEPS: dict[str, Step] = {
+    "language": Step("language", ("answers",), ("answers.language", "responses.language"), run_language),
+    "sentences": Step("sentences", ("answers.language",), ("sentences",), run_sentences),
+    "nps_status": Step("nps_status", ("responses",), ("responses.nps_class",), run_nps_status),
+    "themes": Step("themes", ("annotations.sentiment",), ("themes", "theme_assignments"), run_themes),
+    "kpis": Step("kpis", ("responses.nps_class",), ("kpis",), run_kpis),
+    "drivers": Step("drivers", ("responses.nps_class", "theme_assignments"), ("drivers",), run_drivers),
+}
+
+
+def resolve_step(name: str, config: VocmineConfig) -> Step:
+    """A built-in step, or the annotator step for a task named in ``config.analysis.annotators``."""
+    if name in BUILTIN_STEPS:
+        return BUILTIN_STEPS[name]
+    if name in config.analysis.annotators:
+        return Step(name, ("sentences",), (f"annotations.{name}",), lambda ctx, task=name: run_annotator(ctx, task))
+    from vocmine.errors import ConfigError
+
+    known = sorted(set(BUILTIN_STEPS) | set(config.analysis.annotators))
+    raise ConfigError(f"unknown analysis step {name!r}; known steps: {', '.join(known)}")
+
+
+def check_order(steps: list[Step]) -> None:
+    """Fail before running when a step needs something a later step assigns."""
+    from vocmine.errors import ConfigError
+
+    produced_later: dict[str, str] = {}
+    for step in reversed(steps):
+        for need in step.requires:
+            if need in produced_later:
+                raise ConfigError(
+                    f"analysis step {step.name!r} needs {need}, which step {produced_later[need]!r} "
+                    "assigns later; reorder config.analysis.steps"
+                )
+        for made in step.assigns:
+            produced_later[made] = step.name
