@@ -184,3 +184,10 @@ def update_nps_status(store: Store, config: VocmineConfig) -> int:
                 con.unregister(view)
     logger.info("nps status: %d of %d responses changed", len(changed), len(frame))
     return len(changed)
+
+
+def write_kpis(store: Store, config: VocmineConfig, run_id: str | None = None) -> int:
+    """Alias of :func:`vocmine.pipelines.kpis.write_kpis` (the analyze stage imports it from here)."""
+    from vocmine.pipelines.kpis import write_kpis as write_kpis_table
+
+    return write_kpis_table(store, config, run_id)
