@@ -113,7 +113,7 @@ def ingest(
         overrides = ProfileOverrides(
             source=source,
             id_column=id_column,
-            text_columns=text_column or None,
+            text_columns=text_column or [],
             score_column=score_column,
             stars_column=stars_column,
             date_column=date_column,

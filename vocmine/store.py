@@ -128,10 +128,10 @@ class Store:
     @property
     def schema_version(self) -> int:
         try:
-            row = self.con.execute("SELECT value FROM schema_info WHERE key = 'schema_version'").fetchone()
+            rows = self.con.execute("SELECT value FROM schema_info WHERE key = 'schema_version'").fetchall()
         except duckdb.CatalogException:
             return 0
-        return int(row[0]) if row else 0
+        return int(rows[0][0]) if rows else 0
 
     def migrate(self) -> None:
         """Apply every migration newer than the file's version, each in its own transaction."""
@@ -168,8 +168,9 @@ class Store:
         return self.con.execute(sql, params or []).df()
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
-        row = self.con.execute(sql, params or []).fetchone()
-        return row[0] if row else None
+        # fetchall, not fetchone: DuckDB 2 refuses new work on a connection with an unfinished result.
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None
 
     def count(self, table: str) -> int:
         _check_identifier(table)

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from vocmine.store import SCHEMA_VERSION, Store, StoreError
+
+
+def _responses(ids: list[str], text: str = "x") -> pd.DataFrame:
+    return pd.DataFrame({"response_id": ids, "source": "test", "content_hash": [text] * len(ids)})
+
+
+def test_store_creates_schema_with_version(tmp_path):
+    with Store(tmp_path / "s.duckdb") as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert {"responses", "answers", "sentences", "annotations", "embeddings", "themes", "kpis", "drivers",
+                "rejects", "runs", "sources"} <= set(store.table_names())
+
+
+def test_store_upsert_is_idempotent(store):
+    store.upsert("responses", _responses(["a", "b"]))
+    store.upsert("responses", _responses(["a", "b"]))
+    assert store.count("responses") == 2
+    store.upsert("responses", _responses(["b"], text="changed"))
+    assert store.count("responses") == 2
+    assert store.scalar("SELECT content_hash FROM responses WHERE response_id = 'b'") == "changed"
+
+
+def test_store_update_columns_keeps_other_columns(store):
+    store.upsert("responses", pd.DataFrame({"response_id": ["a"], "source": ["s"], "branch": ["Centro"]}))
+    store.update_columns("responses", pd.DataFrame({"response_id": ["a"], "language": ["es"]}), key=["response_id"])
+    row = store.df("SELECT source, branch, language FROM responses").iloc[0]
+    assert (row.source, row.branch, row.language) == ("s", "Centro", "es")
+
+
+def test_store_transaction_rolls_back_on_failure_mid_write(store):
+    store.upsert("responses", _responses(["a"]))
+    with pytest.raises(RuntimeError), store.transaction():
+        store.upsert("responses", _responses(["b", "c"]))
+        raise RuntimeError("killed half-way")
+    assert store.count("responses") == 1
+
+
+def test_store_rejects_newer_schema(tmp_path):
+    path = tmp_path / "future.duckdb"
+    with Store(path):
+        pass
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE schema_info SET value = '999' WHERE key = 'schema_version'")
+    con.close()
+    with pytest.raises(StoreError, match="newer than this vocmine"):
+        Store(path)
+
+
+def test_store_embedding_cache_round_trip(store):
+    import numpy as np
+
+    vectors = {"h1": np.ones(4, dtype=np.float32), "h2": np.zeros(4, dtype=np.float32)}
+    store.put_embeddings("model-a", vectors)
+    found = store.cached_embeddings("model-a", ["h1", "h2", "h3"])
+    assert set(found) == {"h1", "h2"}
+    assert store.cached_embeddings("model-b", ["h1"]) == {}
+
+
+def test_store_text_is_never_sql(store):
+    hostile = "'; DROP TABLE responses; --"
+    store.upsert("responses", _responses([hostile]))
+    assert store.count("responses") == 1
+    store.delete_where_in("responses", "response_id", [hostile])
+    assert store.count("responses") == 0
