@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from vocmine.registry import register
@@ -155,7 +155,7 @@ def _find_dnis(text: str) -> Iterator[tuple[int, int]]:
 
 def _find_nies(text: str) -> Iterator[tuple[int, int]]:
     for match in _NIE.finditer(text):
-        number = int("XYZ".index(match.group(1).upper()).__str__() + match.group(2))
+        number = int(str("XYZ".index(match.group(1).upper())) + match.group(2))
         if _DNI_LETTERS[number % 23] == match.group(3).upper():
             yield match.span()
 
@@ -229,14 +229,16 @@ def _find_cards(text: str) -> Iterator[tuple[int, int]]:
 # --------------------------------------------------------------------------------------------- phones
 _PHONE_WORDS = re.compile(
     r"\b(?:tel[eé]fono|tel[eé]fonos|tel|tlf|tfno|telf|m[oó]vil|movil|celular|cel|whats ?app|wasap|fijo|"
-    r"ll[aá]m[aeo]\w*|llamar|llamad\w*|contacto|n[uú]mero|phone|telephone|mobile|cell|call\w*|text|"
-    r"ring|fax|contact|reach|number)\b",
+    r"ll[aá]m[aeo]\w*|llamar|llamad\w*|contacto|phone|telephone|mobile|cell|call\w*|text|ring|fax|contact|"
+    r"reach|(?:my|mi|su|tu|your|our|his|her|nuestro)\s+(?:n[uú]mero|number))\b",
     re.IGNORECASE,
 )
 _NOT_PHONE_WORDS = re.compile(
     r"\b(?:pedido|order|orden|ref|referencia|reference|factura|invoice|tracking|seguimiento|env[ií]o|"
     r"localizador|booking|reserva|confirmation|confirmaci[oó]n|ticket|c[oó]digo|code|cuenta|account|"
-    r"nif|cif|dni|vuelo|flight|habitaci[oó]n|room|lote|serie|serial|modelo|model|sku|ean|isbn)\b",
+    r"nif|cif|dni|vuelo|flight|habitaci[oó]n|room|lote|serie|serial|modelo|model|sku|ean|isbn|case|caso|"
+    r"incidencia|aviso|recogida|socio|member|membership|cliente|customer|pin|clave|password)"
+    r"(?:\s+(?:number|no\.?|n[ºo°]\.?|#|n[uú]mero))?\b",
     re.IGNORECASE,
 )
 _UNIT_AFTER = re.compile(
@@ -248,13 +250,17 @@ _CONTEXT_CHARS = 40
 
 
 def _phone_context(text: str, start: int) -> int:
-    """+1 when the nearest cue word before ``start`` says phone, -1 when it says order/ref, else 0."""
+    """+1 when the nearest cue word before ``start`` says phone, -1 when it says order/ref, else 0.
+
+    Nearest means latest-ending, so "order number 7712009" reads as an order although "number" alone
+    would hint at a phone.
+    """
     before = text[max(0, start - _CONTEXT_CHARS) : start]
     best_position, verdict = -1, 0
     for pattern, value in ((_PHONE_WORDS, 1), (_NOT_PHONE_WORDS, -1)):
         for match in pattern.finditer(before):
-            if match.start() > best_position:
-                best_position, verdict = match.start(), value
+            if match.end() > best_position:
+                best_position, verdict = match.end(), value
     return verdict
 
 
@@ -421,3 +427,56 @@ class RegexPiiRedactor:
 def create_regex_pii_redactor() -> RegexPiiRedactor:
     """Registry factory for the default rule-based redactor."""
     return RegexPiiRedactor()
+
+
+# ------------------------------------------------------------------------------------------ evaluation
+@dataclass(frozen=True, slots=True)
+class PiiScore:
+    """Span-level counts for one type. ``exact``: same type and same offsets; else same type and overlap."""
+
+    pii_type: str
+    gold: int
+    predicted: int
+    true_positives: int
+
+    @property
+    def precision(self) -> float:
+        return self.true_positives / self.predicted if self.predicted else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.true_positives / self.gold if self.gold else 1.0
+
+
+def score_pii(
+    examples: Iterable[tuple[str, Sequence[tuple[str, int, int]]]],
+    *,
+    exact: bool = True,
+) -> dict[str, PiiScore]:
+    """Precision/recall per type of :func:`find_pii` against gold ``(type, start, end)`` spans per text.
+
+    A prediction counts as right when a gold span of the same type has the same offsets (``exact``) or
+    overlaps it; each gold span can be matched once. Types with neither gold nor predictions are omitted.
+    """
+    gold_count: dict[str, int] = {}
+    predicted_count: dict[str, int] = {}
+    hits: dict[str, int] = {}
+    for text, gold_spans in examples:
+        unmatched = list(gold_spans)
+        for pii_type, _, _ in gold_spans:
+            gold_count[pii_type] = gold_count.get(pii_type, 0) + 1
+        for span in find_pii(text):
+            predicted_count[span.type] = predicted_count.get(span.type, 0) + 1
+            for gold in unmatched:
+                gold_type, gold_start, gold_end = gold
+                same = (gold_start, gold_end) == (span.start, span.end)
+                overlap = gold_start < span.end and span.start < gold_end
+                if gold_type == span.type and (same if exact else overlap):
+                    hits[span.type] = hits.get(span.type, 0) + 1
+                    unmatched.remove(gold)
+                    break
+    types = [pii_type for pii_type in PII_TYPES if pii_type in gold_count or pii_type in predicted_count]
+    return {
+        pii_type: PiiScore(pii_type, gold_count.get(pii_type, 0), predicted_count.get(pii_type, 0), hits.get(pii_type, 0))
+        for pii_type in types
+    }
