@@ -1,0 +1,95 @@
+"""Draw the sentences for the rational/emotional labelling from the TRAIN splits of ../shared/data.
+
+Run once (``python models/data/component/sample_sentences.py``) to rebuild the unlabelled sample
+(written to /tmp); the labels were then added by hand, sentence by sentence, into
+``component_labels.csv``. One sentence per review, sampled with a fixed seed and stratified by
+source and star/sentiment bucket, so that complaints (where
+emotional sentences about treatment are common) and praise are both well represented.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from vocmine.models.datasets import load_semeval16, shared_data_dir
+
+SEED = 20261123
+OUT = Path("/tmp/vocmine_component_unlabelled_sample.csv")
+_SPLIT = re.compile(r"(?<=[.!?¡¿])\s+|\n+")
+
+
+def _sentences(text: str) -> list[str]:
+    text = str(text).strip().strip('"').strip()
+    parts = [p.strip(" -\"") for p in _SPLIT.split(text)]
+    return [p for p in parts if 4 <= len(p.split()) <= 35]
+
+
+def _bucket(stars: float) -> str:
+    return "low" if stars <= 2 else ("mid" if stars == 3 else "high")
+
+
+def _draw(frame: pd.DataFrame, text_col: str, bucket_col: str, per_bucket: dict[str, int], source: str,
+          language: str, rng: random.Random) -> list[dict]:
+    rows = []
+    for bucket, k in per_bucket.items():
+        pool = frame[frame[bucket_col] == bucket].sample(frac=1.0, random_state=rng.randrange(10**6))
+        taken = 0
+        for _, rec in pool.iterrows():
+            candidates = _sentences(rec[text_col])
+            if not candidates:
+                continue
+            index = rng.randrange(len(candidates))
+            rows.append({"source": source, "row_id": str(rec["row_id"]), "sentence_index": index,
+                         "language": language, "stratum": bucket, "text": candidates[index]})
+            taken += 1
+            if taken == k:
+                break
+    return rows
+
+
+def main(data: Path | None = None) -> pd.DataFrame:
+    data = shared_data_dir(data)
+    rng = random.Random(SEED)
+    rows: list[dict] = []
+    rm21 = pd.read_csv(data / "restmex2021_es/train.csv")
+    rm21["b"] = rm21["Label"].map(_bucket)
+    rows += _draw(rm21, "Opinion", "b", {"low": 35, "mid": 25, "high": 30}, "restmex2021_es", "es", rng)
+    rm22 = pd.read_csv(data / "restmex2022_es/train.csv.gz")
+    rm22["b"] = rm22["Polarity"].map(_bucket)
+    rows += _draw(rm22, "Opinion", "b", {"low": 35, "mid": 25, "high": 30}, "restmex2022_es", "es", rng)
+    rest = pd.read_csv(data / "restaurants_es/train.csv")
+    rest["b"] = rest["Polarity"].map(_bucket)
+    rows += _draw(rest, "Opinion", "b", {"low": 25, "mid": 15, "high": 20}, "restaurants_es", "es", rng)
+    for language, count in (("es", 100), ("en", 90)):
+        sem = load_semeval16(language, "train", data)
+        sem = sem[sem["text"].str.split().str.len().between(4, 35)].copy()
+        sem["row_id"] = sem["sentence_id"]
+        sem["b"] = sem["polarities"].map(
+            lambda p: "low" if "negative" in p else ("high" if "positive" in p else "mid"))
+        per = {"low": count * 2 // 5, "mid": count // 5, "high": count - count * 2 // 5 - count // 5}
+        rows += _draw(sem, "text", "b", per, f"semeval16_{language}", language, rng)
+    book = pd.read_csv(data / "booking_britannia/train.csv")
+    neg = book[["row_id", "Negative_Review"]].rename(columns={"Negative_Review": "t"}).assign(b="low")
+    pos = book[["row_id", "Positive_Review"]].rename(columns={"Positive_Review": "t"}).assign(b="high")
+    both = pd.concat([neg, pos])
+    both = both[~both["t"].str.strip().isin(["No Negative", "No Positive"])]
+    rows += _draw(both, "t", "b", {"low": 45, "high": 35}, "booking_britannia", "en", rng)
+    sbux = pd.read_csv(data / "starbucks_nyc_google/train.csv.gz", keep_default_na=False)
+    sbux["row_id"] = sbux["source_file"] + "#" + sbux["item_index"].astype(str)
+    sbux["b"] = sbux["stars"].astype(float).map(_bucket)
+    rows += _draw(sbux, "text", "b", {"low": 40, "mid": 20, "high": 30}, "starbucks_nyc_google", "en", rng)
+    air = pd.read_csv(data / "twitter_airline_sentiment/train.csv")
+    air["b"] = air["airline_sentiment"].map({"negative": "low", "neutral": "mid", "positive": "high"})
+    air["t"] = air["text"]
+    rows += _draw(air, "t", "b", {"low": 45, "mid": 10, "high": 25}, "twitter_airline_sentiment", "en", rng)
+    frame = pd.DataFrame(rows).drop_duplicates("text")
+    frame.to_csv(OUT, index=False)
+    return frame
+
+
+if __name__ == "__main__":
+    main()
