@@ -33,10 +33,10 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pandas as pd
 from scipy.special import expit
-from vocmine.pipelines.kpis import annotation_response_labels, load_kpi_responses
-from vocmine.pipelines.nps import DETRACTOR, NPS_VALUE, classify_nps
 
 from vocmine.config import VocmineConfig
+from vocmine.pipelines.kpis import annotation_response_labels, load_kpi_responses
+from vocmine.pipelines.nps import DETRACTOR, NPS_VALUE, classify_nps
 from vocmine.store import Store
 
 logger = logging.getLogger(__name__)

@@ -22,9 +22,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
-from vocmine.pipelines.nps import DETRACTOR, PASSIVE, PROMOTER, classify_nps
 
 from vocmine.config import VocmineConfig
+from vocmine.pipelines.nps import DETRACTOR, PASSIVE, PROMOTER, classify_nps
 from vocmine.store import Store
 
 logger = logging.getLogger(__name__)
