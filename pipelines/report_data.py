@@ -1,0 +1,765 @@
+"""Everything the report shows, read from the store into plain records (no HTML here).
+
+The report is the last stage, but it must work while the earlier ones are still missing: the stages that
+fill ``kpis``, ``drivers``, ``themes`` and ``annotations`` may not have run yet. So this module reads what
+is there, computes the basic figures itself where a table is empty (response counts, languages, period,
+NPS with a normal-approximation 95% interval from ``responses.nps_class``), and marks the rest "not
+computed yet" instead of failing. Where the NPS stage did write ``kpis``, its numbers win, so the report
+and the exports never disagree with ``select * from kpis``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from vocmine.pipelines.i18n import choose_language
+
+from vocmine.config import VocmineConfig
+from vocmine.store import Store, utcnow
+
+logger = logging.getLogger(__name__)
+
+EMOTIONS = ("anger", "disgust", "fear", "joy", "sadness", "surprise")
+#: Labels an emotion model may use for "no emotion"; they never count as an emotion.
+NO_EMOTION = {"none", "others", "other", "neutral", ""}
+ALL = "all"
+_OVERALL_ALIASES = {"all", "overall", "total", ""}
+_SEGMENTS = ("branch", "seller", "channel", "source", "touchpoint")
+
+
+# -- records ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class NpsFigure:
+    """NPS in points (-100..100) with its interval and n; ``nps`` is None when nobody has a status."""
+
+    n: int
+    promoters: int
+    passives: int
+    detractors: int
+    nps: float | None
+    low: float | None
+    high: float | None
+    small_n: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MeanFigure:
+    n: int
+    mean: float | None
+    low: float | None
+    high: float | None
+    small_n: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodPoint:
+    period: str
+    figure: NpsFigure
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    responses: int
+    sources: list[tuple[str, int]]
+    languages: list[tuple[str, int]]
+    period_start: datetime | None
+    period_end: datetime | None
+    nps: NpsFigure
+    satisfaction: MeanFigure
+
+
+@dataclass(frozen=True, slots=True)
+class RootCause:
+    theme_id: str
+    label: str
+    touchpoint: str
+    polarity: str
+    size: int
+    respondents: int | None
+    detractor_share: float | None
+    impact: float | None
+    impact_low: float | None
+    impact_high: float | None
+    strength: float | None
+    strength_low: float | None
+    strength_high: float | None
+    mean_sentiment: float | None
+    dominant_emotions: list[str]
+    trend: list[tuple[str, int]]
+    verbatims: list[str]
+    emerging: bool
+    emerging_evidence: str | None
+    first_seen: datetime | None
+    small_n: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TouchpointSummary:
+    """Per touchpoint: sentence counts, sentiment and component split, emotion shares, ranked causes."""
+
+    touchpoint: str
+    sentences: int
+    sentiment_shares: dict[str, float]
+    emotion_shares: dict[str, float]
+    rational_share: float | None
+    component_n: int
+    causes: list[RootCause]
+    examples: list[str]
+    small_n: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    name: str
+    figure: NpsFigure
+    #: "below" / "above" when the group's NPS differs from the rest's at 95%, else None.
+    stands_out: str | None
+    difference: float | None
+    difference_low: float | None
+    difference_high: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Homogeneity:
+    groups_tested: int
+    chi2: float | None
+    dof: int | None
+    p_value: float | None
+    homogeneous: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSection:
+    column: str
+    present: bool
+    rows: list[GroupRow]
+    homogeneity: Homogeneity
+
+
+@dataclass(frozen=True, slots=True)
+class DataQuality:
+    rejects: list[tuple[str, str, str, int]]  # (file, column, expected, count)
+    rejected_total: int
+    files: list[tuple[str, int, int]]  # (path, rows_read, rows_rejected)
+    not_analysed: list[tuple[str, int]]  # (language, responses)
+    skipped: list[tuple[str, str, int]]  # (task, reason, count)
+
+
+@dataclass(slots=True)
+class ReportData:
+    """The whole report as data; :mod:`vocmine.pipelines.report` renders it."""
+
+    language: str
+    generated_at: datetime
+    store_path: str
+    min_n: int
+    overview: Overview
+    trend: list[PeriodPoint]
+    touchpoints: list[TouchpointSummary]
+    has_sentences: bool
+    has_themes: bool
+    has_drivers: bool
+    has_touchpoints: bool
+    has_emotions: bool
+    has_component: bool
+    branches: GroupSection
+    sellers: GroupSection
+    emerging: list[RootCause]
+    quality: DataQuality
+    kpis: pd.DataFrame = field(repr=False)
+
+
+# -- statistics ------------------------------------------------------------------------------------
+def _z(confidence: float) -> float:
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
+def nps_figure(classes: Iterable[str | None], min_n: int = 30, confidence: float = 0.95) -> NpsFigure:
+    """NPS with a normal-approximation interval: var = p + d - (p - d)^2 over n (p, d: shares).
+
+    The interval is clipped to [-100, 100]; with n = 0 there is no estimate. For small n the normal
+    approximation is rough, which is why every figure below ``min_n`` carries a "too few responses" flag.
+    """
+    counts = Counter(c for c in classes if c in ("promoter", "passive", "detractor"))
+    n = sum(counts.values())
+    promoters, passives, detractors = counts["promoter"], counts["passive"], counts["detractor"]
+    if n == 0:
+        return NpsFigure(0, 0, 0, 0, None, None, None, True)
+    p, d = promoters / n, detractors / n
+    estimate = p - d
+    variance = max(p + d - estimate**2, 0.0)
+    half = _z(confidence) * math.sqrt(variance / n)
+    return NpsFigure(
+        n,
+        promoters,
+        passives,
+        detractors,
+        100 * estimate,
+        100 * max(-1.0, estimate - half),
+        100 * min(1.0, estimate + half),
+        n < min_n,
+    )
+
+
+def mean_figure(values: Iterable[float], min_n: int = 30, confidence: float = 0.95) -> MeanFigure:
+    array = np.asarray([v for v in values if v is not None and not pd.isna(v)], dtype=float)
+    n = len(array)
+    if n == 0:
+        return MeanFigure(0, None, None, None, True)
+    mean = float(array.mean())
+    if n == 1:
+        return MeanFigure(1, mean, None, None, True)
+    half = _z(confidence) * float(array.std(ddof=1)) / math.sqrt(n)
+    return MeanFigure(n, mean, mean - half, mean + half, n < min_n)
+
+
+def satisfaction_0_100(responses: pd.DataFrame) -> pd.Series:
+    """Each response's rating on one 0-100 scale, so surveys (0-10), reviews (1-10) and stars (1-5) pool."""
+    score = pd.to_numeric(responses.get("score"), errors="coerce")
+    stars = pd.to_numeric(responses.get("stars"), errors="coerce")
+    scale = responses.get("score_scale", pd.Series([None] * len(responses), index=responses.index))
+    from_score = np.where(scale.astype(str) == "1-10", (score - 1) / 9 * 100, score / 10 * 100)
+    from_stars = (stars - 1) / 4 * 100
+    result = pd.Series(from_score, index=responses.index).where(score.notna(), from_stars)
+    return result.clip(0, 100)
+
+
+def group_difference(
+    group: Sequence[str | None], rest: Sequence[str | None], confidence: float = 0.95
+) -> tuple[float | None, float | None, float | None]:
+    """NPS(group) - NPS(rest) with a normal interval (independent samples: variances add)."""
+    a, b = nps_figure(group), nps_figure(rest)
+    if not a.n or not b.n or a.nps is None or b.nps is None:
+        return None, None, None
+
+    def variance(f: NpsFigure) -> float:
+        p, d = f.promoters / f.n, f.detractors / f.n
+        return max(p + d - (p - d) ** 2, 0.0) / f.n
+
+    diff = (a.nps - b.nps) / 100
+    half = _z(confidence) * math.sqrt(variance(a) + variance(b))
+    return 100 * diff, 100 * (diff - half), 100 * (diff + half)
+
+
+def homogeneity_test(frame: pd.DataFrame, column: str, min_n: int) -> Homogeneity:
+    """Chi-square test of independence between the group and the promoter/passive/detractor class.
+
+    Only groups with at least ``min_n`` scored responses take part: tiny branches make the test's
+    expected counts too small to trust.
+    """
+    scored = frame[frame["nps_class"].isin(["promoter", "passive", "detractor"]) & frame[column].notna()]
+    sizes = scored[column].value_counts()
+    keep = sizes[sizes >= min_n].index
+    table = pd.crosstab(scored[scored[column].isin(keep)][column], scored[scored[column].isin(keep)]["nps_class"])
+    if len(table) < 2 or table.shape[1] < 2:
+        return Homogeneity(len(table), None, None, None, None)
+    from scipy.stats import chi2_contingency
+
+    result = chi2_contingency(table.to_numpy())
+    p_value = float(result.pvalue)
+    return Homogeneity(len(table), float(result.statistic), int(result.dof), p_value, p_value >= 0.05)
+
+
+# -- basic KPIs (fallback when the NPS stage has not run) -----------------------------------------
+def period_key(created: pd.Series, granularity: str) -> pd.Series:
+    stamps = pd.to_datetime(created, errors="coerce")
+    if granularity == "week":
+        iso = stamps.dt.isocalendar()
+        keys = iso["year"].astype("Int64").astype(str) + "-W" + iso["week"].astype("Int64").astype(str).str.zfill(2)
+        return keys.where(stamps.notna(), None)
+    return stamps.dt.strftime("%Y-%m").where(stamps.notna(), None)
+
+
+def choose_granularity(created: pd.Series) -> str:
+    """Months, unless the data spans under three months: then weeks, so the trend has more than 2 points."""
+    stamps = pd.to_datetime(created, errors="coerce").dropna()
+    if stamps.empty:
+        return "month"
+    return "week" if (stamps.max() - stamps.min()).days < 90 else "month"
+
+
+def basic_kpis(responses: pd.DataFrame, config: VocmineConfig) -> pd.DataFrame:
+    """KPIs in the ``kpis`` table's shape, computed here from ``responses.nps_class``.
+
+    Used where the NPS stage has not written ``kpis`` yet: overall, per period, and per branch, seller,
+    channel, source and touchpoint.
+    """
+    min_n, confidence = config.nps.min_n, config.nps.confidence
+    rows: list[dict[str, Any]] = []
+    sat = satisfaction_0_100(responses) if len(responses) else pd.Series(dtype=float)
+
+    def add(segment: str, value: str, period: str, mask: pd.Series) -> None:
+        fig = nps_figure(responses.loc[mask, "nps_class"], min_n, confidence)
+        scores = sat[mask].dropna()
+        rows.append(
+            {
+                "segment": segment,
+                "segment_value": value,
+                "period": period,
+                "n": fig.n,
+                "promoters": fig.promoters,
+                "passives": fig.passives,
+                "detractors": fig.detractors,
+                "estimate": fig.nps,
+                "low": fig.low,
+                "high": fig.high,
+                "mean_score": float(scores.mean()) if len(scores) else None,
+                "top2box": None,
+                "small_n": fig.small_n,
+                "run_id": "report-fallback",
+            }
+        )
+
+    if len(responses):
+        everyone = pd.Series(True, index=responses.index)
+        add(ALL, ALL, ALL, everyone)
+        periods = period_key(responses["created_at"], choose_granularity(responses["created_at"]))
+        for period in sorted(p for p in periods.dropna().unique()):
+            add(ALL, ALL, str(period), periods == period)
+        for segment in _SEGMENTS:
+            if segment not in responses:
+                continue
+            for value in sorted(v for v in responses[segment].dropna().unique() if str(v).strip()):
+                add(segment, str(value), ALL, responses[segment] == value)
+    columns = [
+        "segment", "segment_value", "period", "n", "promoters", "passives", "detractors", "estimate",
+        "low", "high", "mean_score", "top2box", "small_n", "run_id",
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def merged_kpis(store: Store, responses: pd.DataFrame, config: VocmineConfig) -> pd.DataFrame:
+    """The store's ``kpis`` where present, the basic ones for every key the store lacks.
+
+    Segment and period names are normalised ("overall"/"total" -> "all"; a ``period`` segment becomes an
+    overall row of that period) so the report finds figures whichever convention the NPS stage used.
+    """
+    computed = basic_kpis(responses, config)
+    stored = store.df("SELECT * FROM kpis")
+    if stored.empty:
+        return computed
+    stored = stored.copy()
+    stored["segment"] = stored["segment"].fillna(ALL).astype(str)
+    stored["segment_value"] = stored["segment_value"].fillna(ALL).astype(str)
+    stored["period"] = stored["period"].fillna(ALL).astype(str)
+    overall = stored["segment"].str.lower().isin(_OVERALL_ALIASES)
+    stored.loc[overall, "segment"] = ALL
+    stored.loc[overall & stored["segment_value"].str.lower().isin(_OVERALL_ALIASES), "segment_value"] = ALL
+    is_period_segment = stored["segment"].str.lower().isin({"period", "month", "week"})
+    stored.loc[is_period_segment, "period"] = stored.loc[is_period_segment, "segment_value"]
+    stored.loc[is_period_segment, ["segment", "segment_value"]] = ALL
+    stored.loc[stored["period"].str.lower().isin(_OVERALL_ALIASES), "period"] = ALL
+    stored = stored.drop_duplicates(["segment", "segment_value", "period"], keep="last")
+    keys = ["segment", "segment_value", "period"]
+    missing = computed.merge(stored[keys], on=keys, how="left", indicator=True)
+    missing = missing[missing["_merge"] == "left_only"].drop(columns="_merge")
+    stored_periods = stored[(stored["segment"] == ALL) & (stored["period"] != ALL)]
+    if len(stored_periods):  # never mix two period granularities in one trend
+        missing = missing[~((missing["segment"] == ALL) & (missing["period"] != ALL))]
+    merged = pd.concat([stored, missing], ignore_index=True) if len(missing) else stored
+    return merged.reset_index(drop=True)
+
+
+def _figure_from_kpi(row: pd.Series, min_n: int) -> NpsFigure:
+    n = int(row["n"]) if pd.notna(row.get("n")) else 0
+
+    def opt(name: str) -> float | None:
+        value = row.get(name)
+        return None if value is None or pd.isna(value) else float(value)
+
+    def count(name: str) -> int:
+        value = row.get(name)
+        return 0 if value is None or pd.isna(value) else int(value)
+
+    small = row.get("small_n")
+    small_n = bool(small) if small is not None and not pd.isna(small) else n < min_n
+    estimate, low, high = opt("estimate"), opt("low"), opt("high")
+    # The NPS stage may store shares (-1..1) instead of points: the counts tell which, and we show points.
+    if estimate is not None and n and abs(estimate) <= 1:
+        expected = 100 * (count("promoters") - count("detractors")) / n
+        if abs(100 * estimate - expected) < abs(estimate - expected):
+            estimate, low, high = (None if v is None else 100 * v for v in (estimate, low, high))
+    return NpsFigure(n, count("promoters"), count("passives"), count("detractors"), estimate, low, high, small_n)
+
+
+# -- reading the store -----------------------------------------------------------------------------
+def _json_list(value: Any) -> list[Any]:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return []
+    if isinstance(value, list | tuple | np.ndarray):
+        return list(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return []
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError:
+            return [part.strip() for part in text.split(";") if part.strip()]
+        if isinstance(parsed, list):
+            return parsed
+        if isinstance(parsed, dict):
+            return [parsed]
+        return [parsed]
+    return [value]
+
+
+def _verbatim_texts(value: Any) -> list[str]:
+    texts = []
+    for item in _json_list(value):
+        if isinstance(item, dict):
+            item = item.get("text") or item.get("verbatim") or item.get("sentence")
+        if item is not None and str(item).strip():
+            texts.append(str(item))
+    return texts
+
+
+def _emotion_list(value: Any) -> list[str]:
+    labels: list[str] = []
+    for item in _json_list(value):
+        if isinstance(item, dict):
+            item = item.get("emotion") or item.get("label")
+        if item is None:
+            continue
+        label = str(item).split(":")[0].strip().lower()
+        if label and label not in NO_EMOTION:
+            labels.append(label)
+    return labels
+
+
+def _counts_per_period(value: Any) -> list[tuple[str, int]]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return []
+    if isinstance(value, dict):
+        return sorted((str(k), int(v)) for k, v in value.items() if v is not None)
+    if isinstance(value, list):
+        pairs = []
+        for item in value:
+            if isinstance(item, dict) and "period" in item:
+                pairs.append((str(item["period"]), int(item.get("count", item.get("n", 0)) or 0)))
+            elif isinstance(item, list | tuple) and len(item) == 2:
+                pairs.append((str(item[0]), int(item[1])))
+        return sorted(pairs)
+    return []
+
+
+def _opt_float(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def _opt_time(value: Any) -> datetime | None:
+    if value is None or (not isinstance(value, datetime) and pd.isna(value)):
+        return None
+    stamp = pd.Timestamp(value)
+    return None if pd.isna(stamp) else stamp.to_pydatetime()
+
+
+def sentence_annotations(store: Store) -> pd.DataFrame:
+    """One row per sentence with its text, language, response and annotations in wide form.
+
+    Columns: sentence_id, response_id, answer_id, position, text, language, sentiment, p_negative,
+    p_neutral, p_positive, emotions (';'-joined), component, touchpoints (';'-joined, falling back to
+    the answer's or response's given touchpoint), theme_id, theme, nps_class, created_at.
+    """
+    frame = store.df(
+        """
+        SELECT s.sentence_id, s.response_id, s.answer_id, s.position, s.text, s.language,
+               sa.label AS sentiment, sa.scores AS sentiment_scores,
+               em.label AS emotions, co.label AS component, tp.label AS touchpoints,
+               coalesce(a.touchpoint, r.touchpoint) AS given_touchpoint,
+               ta.theme_id, th.label AS theme, r.nps_class, r.created_at
+        FROM sentences s
+        LEFT JOIN annotations sa ON sa.target_id = s.sentence_id AND sa.level = 'sentence' AND sa.task = 'sentiment'
+        LEFT JOIN annotations em ON em.target_id = s.sentence_id AND em.level = 'sentence' AND em.task = 'emotion'
+        LEFT JOIN annotations co ON co.target_id = s.sentence_id AND co.level = 'sentence' AND co.task = 'component'
+        LEFT JOIN annotations tp ON tp.target_id = s.sentence_id AND tp.level = 'sentence'
+                                 AND tp.task = 'touchpoint'
+        LEFT JOIN answers a ON a.answer_id = s.answer_id
+        LEFT JOIN responses r ON r.response_id = s.response_id
+        LEFT JOIN theme_assignments ta ON ta.sentence_id = s.sentence_id
+        LEFT JOIN themes th ON th.theme_id = ta.theme_id
+        ORDER BY s.response_id, s.answer_id, s.position
+        """
+    )
+    probabilities = {"negative": [], "neutral": [], "positive": []}
+    for raw in frame["sentiment_scores"]:
+        scores: dict[str, Any] = {}
+        if isinstance(raw, str) and raw.strip():
+            try:
+                loaded = json.loads(raw)
+                scores = loaded if isinstance(loaded, dict) else {}
+            except json.JSONDecodeError:
+                scores = {}
+        for label, column in probabilities.items():
+            column.append(_opt_float(scores.get(label)))
+    for label, column in probabilities.items():
+        frame[f"p_{label}"] = pd.Series(column, index=frame.index, dtype="float64")
+    frame = frame.drop(columns="sentiment_scores")
+    frame["touchpoints"] = frame["touchpoints"].where(
+        frame["touchpoints"].notna() & (frame["touchpoints"].astype(str) != ""), frame["given_touchpoint"]
+    )
+    return frame.drop(columns="given_touchpoint")
+
+
+def _touchpoint_list(value: Any) -> list[str]:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return []
+    return [t.strip() for t in str(value).split(";") if t.strip() and t.strip().lower() != "none"]
+
+
+def _root_causes(
+    themes: pd.DataFrame,
+    drivers: pd.DataFrame,
+    assignments: pd.DataFrame,
+    responses: pd.DataFrame,
+    config: VocmineConfig,
+) -> list[RootCause]:
+    """Themes joined with their overall driver row; impact computed here (point only) if drivers are missing."""
+    min_n = config.nps.min_n
+    theme_drivers = drivers[
+        drivers["level"].astype(str).str.lower().isin({"theme", "themes"})
+        & drivers["segment"].fillna(ALL).astype(str).str.lower().isin(_OVERALL_ALIASES)
+    ].drop_duplicates("key", keep="last")
+    by_key = {row["key"]: row for _, row in theme_drivers.iterrows()}
+    classes = responses.set_index("response_id")["nps_class"] if len(responses) else pd.Series(dtype=object)
+    all_figure = nps_figure(classes, min_n)
+    mentioned_by = assignments.groupby("theme_id")["response_id"].apply(set).to_dict() if len(assignments) else {}
+    detractors = set(classes[classes == "detractor"].index)
+    causes = []
+    for _, theme in themes.iterrows():
+        if str(theme.get("status") or "active").lower() == "vanished":
+            continue
+        theme_id = str(theme["theme_id"])
+        driver = by_key.get(theme_id)
+        if driver is not None:
+            impact, low, high = (_opt_float(driver.get(c)) for c in ("estimate", "low", "high"))
+            strength = _opt_float(driver.get("strength"))
+            s_low, s_high = _opt_float(driver.get("strength_low")), _opt_float(driver.get("strength_high"))
+            share = _opt_float(driver.get("detractor_share"))
+            small = bool(driver.get("small_n")) if pd.notna(driver.get("small_n")) else False
+        else:
+            mentioned = mentioned_by.get(theme_id, set())
+            rest = classes[~classes.index.isin(mentioned)]
+            rest_figure = nps_figure(rest, min_n)
+            impact = (
+                all_figure.nps - rest_figure.nps
+                if all_figure.nps is not None and rest_figure.nps is not None
+                else None
+            )
+            low = high = strength = s_low = s_high = None
+            share = len(mentioned & detractors) / len(detractors) if detractors else None
+            small = len(mentioned & set(classes.dropna().index)) < min_n
+        respondents = theme.get("respondents")
+        causes.append(
+            RootCause(
+                theme_id=theme_id,
+                label=str(theme.get("label") or theme.get("keywords") or theme_id),
+                touchpoint=str(theme.get("touchpoint") or ALL),
+                polarity=str(theme.get("polarity") or "negative"),
+                size=int(theme.get("size") or 0),
+                respondents=int(respondents) if respondents is not None and pd.notna(respondents) else None,
+                detractor_share=share,
+                impact=impact,
+                impact_low=low,
+                impact_high=high,
+                strength=strength,
+                strength_low=s_low,
+                strength_high=s_high,
+                mean_sentiment=_opt_float(theme.get("mean_sentiment")),
+                dominant_emotions=_emotion_list(theme.get("dominant_emotions")),
+                trend=_counts_per_period(theme.get("counts_per_period")),
+                verbatims=_verbatim_texts(theme.get("verbatims"))[: config.report.max_verbatims],
+                emerging=bool(theme.get("emerging")) if pd.notna(theme.get("emerging")) else False,
+                emerging_evidence=(
+                    str(theme["emerging_evidence"]) if pd.notna(theme.get("emerging_evidence")) else None
+                ),
+                first_seen=_opt_time(theme.get("first_seen")),
+                small_n=small,
+            )
+        )
+    causes.sort(key=lambda c: (-(c.impact if c.impact is not None else -1e9), -c.size, c.label))
+    return causes
+
+
+def _touchpoint_summaries(
+    sentences: pd.DataFrame, causes: list[RootCause], config: VocmineConfig
+) -> list[TouchpointSummary]:
+    exploded = sentences.assign(touchpoint=sentences["touchpoints"].map(_touchpoint_list))
+    exploded["touchpoint"] = exploded["touchpoint"].map(lambda tps: tps or [ALL])
+    exploded = exploded.explode("touchpoint")
+    names = list(dict.fromkeys(list(exploded["touchpoint"].dropna()) + [c.touchpoint for c in causes]))
+    summaries = []
+    for name in names:
+        rows = exploded[exploded["touchpoint"] == name]
+        n = len(rows)
+        sentiment = rows["sentiment"].dropna().astype(str).str.lower()
+        sentiment_shares = (
+            {label: float((sentiment == label).mean()) for label in ("negative", "neutral", "positive")}
+            if len(sentiment)
+            else {}
+        )
+        emotion_rows = rows["emotions"].dropna()
+        emotion_counts: Counter[str] = Counter()
+        for value in emotion_rows:
+            emotion_counts.update(set(_emotion_list(value)))
+        emotion_shares = {e: emotion_counts[e] / len(emotion_rows) for e in EMOTIONS} if len(emotion_rows) else {}
+        component = rows["component"].dropna().astype(str).str.lower()
+        component = component[component.isin(["rational", "emotional"])]
+        rational_share = float((component == "rational").mean()) if len(component) else None
+        negatives = rows[rows["sentiment"].astype(str).str.lower() == "negative"]
+        if "p_negative" in negatives and negatives["p_negative"].notna().any():
+            negatives = negatives.sort_values("p_negative", ascending=False)
+        examples = list(dict.fromkeys(negatives["text"].dropna().astype(str)))[: config.report.max_verbatims]
+        tp_causes = [c for c in causes if c.touchpoint == name and c.polarity.lower() != "positive"]
+        respondents = rows["response_id"].nunique()
+        summaries.append(
+            TouchpointSummary(
+                touchpoint=name,
+                sentences=n,
+                sentiment_shares=sentiment_shares,
+                emotion_shares=emotion_shares,
+                rational_share=rational_share,
+                component_n=len(component),
+                causes=tp_causes,
+                examples=examples,
+                small_n=respondents < config.nps.min_n,
+            )
+        )
+
+    def negative_weight(summary: TouchpointSummary) -> tuple[float, int]:
+        best = max((c.impact for c in summary.causes if c.impact is not None), default=-1e9)
+        return (-best, -summary.sentences)
+
+    summaries.sort(key=negative_weight)
+    return summaries
+
+
+def _group_section(responses: pd.DataFrame, kpis: pd.DataFrame, column: str, config: VocmineConfig) -> GroupSection:
+    min_n = config.nps.min_n
+    if column not in responses or responses[column].dropna().astype(str).str.strip().eq("").all():
+        return GroupSection(column, False, [], Homogeneity(0, None, None, None, None))
+    rows_kpi = kpis[(kpis["segment"] == column) & (kpis["period"] == ALL)].set_index("segment_value")
+    rows = []
+    for value in sorted(v for v in responses[column].dropna().unique() if str(v).strip()):
+        mask = responses[column] == value
+        if value in rows_kpi.index:
+            figure = _figure_from_kpi(rows_kpi.loc[value], min_n)
+        else:
+            figure = nps_figure(responses.loc[mask, "nps_class"], min_n, config.nps.confidence)
+        diff, low, high = group_difference(
+            list(responses.loc[mask, "nps_class"]), list(responses.loc[~mask, "nps_class"]), config.nps.confidence
+        )
+        stands_out = None
+        if low is not None and high is not None and figure.n >= min_n:
+            stands_out = "below" if high < 0 else "above" if low > 0 else None
+        rows.append(GroupRow(str(value), figure, stands_out, diff, low, high))
+    rows.sort(key=lambda r: (r.figure.nps is None, -(r.figure.nps or 0), r.name))
+    return GroupSection(column, True, rows, homogeneity_test(responses, column, min_n))
+
+
+def _quality(store: Store, responses: pd.DataFrame, config: VocmineConfig) -> DataQuality:
+    rejects = store.df(
+        """SELECT coalesce(path, '') AS file, coalesce("column", '') AS col, coalesce(expected, '') AS expected,
+                  count(*) AS n
+           FROM rejects GROUP BY 1, 2, 3 ORDER BY n DESC, file, col"""
+    )
+    files = store.df(
+        """SELECT path, sum(coalesce(rows_read, 0)) AS rows_read, sum(coalesce(rows_rejected, 0)) AS rejected
+           FROM sources GROUP BY path ORDER BY path"""
+    )
+    modelled = set(config.analysis.languages)
+    languages = responses["language"].fillna("?").astype(str) if len(responses) else pd.Series(dtype=str)
+    outside = languages[~languages.isin(modelled)].value_counts()
+    skipped = store.df(
+        """SELECT task, skip_reason, count(*) AS n FROM annotations
+           WHERE skip_reason IS NOT NULL AND skip_reason <> '' GROUP BY 1, 2 ORDER BY n DESC"""
+    )
+    return DataQuality(
+        rejects=[(r.file, r.col, r.expected, int(r.n)) for r in rejects.itertuples()],
+        rejected_total=int(rejects["n"].sum()) if len(rejects) else 0,
+        files=[(r.path, int(r.rows_read), int(r.rejected)) for r in files.itertuples()],
+        not_analysed=[(str(lang), int(n)) for lang, n in outside.items()],
+        skipped=[(str(r.task), str(r.skip_reason), int(r.n)) for r in skipped.itertuples()],
+    )
+
+
+def load_report_data(store: Store, config: VocmineConfig) -> ReportData:
+    """Read the store and assemble every figure of the report (see the module docstring for fallbacks)."""
+    min_n, confidence = config.nps.min_n, config.nps.confidence
+    responses = store.df(
+        "SELECT response_id, source, channel, created_at, language, score, score_scale, stars, nps_class, "
+        "branch, seller, touchpoint FROM responses"
+    )
+    kpis = merged_kpis(store, responses, config)
+    language_counts = responses["language"].value_counts().to_dict() if len(responses) else {}
+    language = choose_language(config.report.language, language_counts)
+
+    overall_rows = kpis[(kpis["segment"] == ALL) & (kpis["segment_value"] == ALL) & (kpis["period"] == ALL)]
+    if len(overall_rows):
+        overall = _figure_from_kpi(overall_rows.iloc[-1], min_n)
+    else:
+        overall = nps_figure(responses["nps_class"] if len(responses) else [], min_n, confidence)
+    created = pd.to_datetime(responses["created_at"], errors="coerce") if len(responses) else pd.Series(dtype=object)
+    overview = Overview(
+        responses=len(responses),
+        sources=[(str(k), int(v)) for k, v in responses["source"].fillna("?").value_counts().items()],
+        languages=[(str(k), int(v)) for k, v in responses["language"].fillna("?").value_counts().items()],
+        period_start=_opt_time(created.min()) if created.notna().any() else None,
+        period_end=_opt_time(created.max()) if created.notna().any() else None,
+        nps=overall,
+        satisfaction=mean_figure(satisfaction_0_100(responses), min_n, confidence) if len(responses)
+        else mean_figure([], min_n),
+    )
+    period_rows = kpis[(kpis["segment"] == ALL) & (kpis["segment_value"] == ALL) & (kpis["period"] != ALL)]
+    trend = [
+        PeriodPoint(str(row["period"]), _figure_from_kpi(row, min_n))
+        for _, row in period_rows.sort_values("period").iterrows()
+    ]
+
+    sentences = sentence_annotations(store)
+    themes = store.df("SELECT * FROM themes")
+    drivers = store.df("SELECT * FROM drivers")
+    assignments = store.df("SELECT sentence_id, response_id, theme_id FROM theme_assignments")
+    causes = _root_causes(themes, drivers, assignments, responses, config) if len(themes) else []
+    touchpoints = _touchpoint_summaries(sentences, causes, config) if len(sentences) or causes else []
+    emerging = sorted((c for c in causes if c.emerging), key=lambda c: (-c.size, c.label))
+
+    return ReportData(
+        language=language,
+        generated_at=utcnow(),
+        store_path=str(store.path),
+        min_n=min_n,
+        overview=overview,
+        trend=trend,
+        touchpoints=touchpoints,
+        has_sentences=len(sentences) > 0,
+        has_themes=len(themes) > 0,
+        has_drivers=len(drivers) > 0,
+        has_touchpoints=bool(sentences["touchpoints"].notna().any()) if len(sentences) else False,
+        has_emotions=bool(sentences["emotions"].notna().any()) if len(sentences) else False,
+        has_component=bool(sentences["component"].notna().any()) if len(sentences) else False,
+        branches=_group_section(responses, kpis, "branch", config),
+        sellers=_group_section(responses, kpis, "seller", config),
+        emerging=emerging,
+        quality=_quality(store, responses, config),
+        kpis=kpis,
+    )
