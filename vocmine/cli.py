@@ -64,7 +64,9 @@ class _ProgressAdapter:
         self.progress = progress
         self.tasks: dict[str, Any] = {}
 
-    def __call__(self, what: str, done: int, total: int) -> None:
+    def __call__(self, *args: Any) -> None:
+        # Stages report (what, done, total); ingest reports (files done, files total).
+        what, done, total = args if len(args) == 3 else ("files", *args)
         if what not in self.tasks:
             self.tasks[what] = self.progress.add_task(what, total=total)
         self.progress.update(self.tasks[what], completed=done, total=total)
