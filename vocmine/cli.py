@@ -138,11 +138,15 @@ def ingest(
                                      report.unchanged, report.rejected)))
     console.print(table)
     console.print(f"store now holds {totals['responses']} responses, {totals['answers']} answers")
-    if report.rejected or report.failed_files:
-        for failure in report.failed_files:
-            err_console.print(f"[red]unreadable:[/red] {failure}")
-        if report.rejects_path:
-            err_console.print(f"[yellow]{report.rejected} rows rejected[/yellow]; see {report.rejects_path}")
+    if report.has_rejects:
+        for detail in report.details:
+            if detail.error:
+                err_console.print(f"[red]unreadable:[/red] {detail.path}: {detail.error}")
+            if detail.rejected:
+                err_console.print(
+                    f"[yellow]{detail.path.name}: {detail.rejected} rows rejected[/yellow]; "
+                    f"rejects file: {detail.rejects_path}"
+                )
         raise typer.Exit(EXIT_REJECTED)
 
 
