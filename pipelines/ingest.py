@@ -348,11 +348,31 @@ def clean_text(raw: str, strip_quotes: bool = True, strip_html: bool = True) -> 
     text = re.sub(r"[ ]{2,}", " ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
-    if strip_quotes and len(text) >= 2 and _QUOTE_PAIRS.get(text[0]) == text[-1]:
-        inner = text[1:-1]
-        if text[0] not in inner:
-            text = inner.strip()
+    if strip_quotes and len(text) >= 2 and _QUOTE_PAIRS.get(text[0]) == text[-1] and _is_wrapper(text):
+        text = text[1:-1].strip()
     return unicodedata.normalize("NFC", text)
+
+
+def _is_wrapper(text: str) -> bool:
+    """True when the first and last characters quote the whole text ('"Un "must" a conocer"').
+
+    Not when they open and close two separate quotes ('"Muy" bueno "sí"'): inside a real wrapper every
+    inner straight quote alternates open (after a space or the start) / close (after anything else).
+    """
+    inner = text[1:-1]
+    opening, closing = text[0], text[-1]
+    if opening != closing:
+        return opening not in inner and closing not in inner
+    expect_open = True
+    for position, char in enumerate(inner):
+        if char != opening:
+            continue
+        before = inner[position - 1] if position else " "
+        is_open = before.isspace() or before in "([{¿¡-—/"
+        if is_open != expect_open:
+            return False
+        expect_open = not expect_open
+    return expect_open
 
 
 def _load_redactor() -> Callable[[str], str]:
@@ -637,6 +657,7 @@ def ingest_file(
             )
             rejected_rows.add(record.row)
 
+    rejects.sort(key=lambda r: -1 if r.row is None else r.row)
     now = utcnow()
     existing = _existing(store, list(kept))
     new_rows = [m for rid, m in kept.items() if rid not in existing]

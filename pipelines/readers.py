@@ -472,10 +472,12 @@ def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
     A header whose cells are merged across columns ("Comentarios" over "Positivo" | "Negativo") is a
     two-row header: the columns become "Comentarios / Positivo" and "Comentarios / Negativo".
     """
+    import io
+
     import openpyxl
 
-    try:
-        workbook = openpyxl.load_workbook(path, data_only=True)
+    try:  # from bytes, so a workbook saved with a .csv name is read too (openpyxl checks the extension)
+        workbook = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), data_only=True)
     except Exception as error:  # openpyxl raises zipfile, KeyError, InvalidFileException...
         raise UnreadableFileError(f"{path.name}: not a readable XLSX workbook ({error})") from error
     try:
