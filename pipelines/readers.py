@@ -287,11 +287,7 @@ class _parse_csv_records:  # noqa: N801 - a small iterator helper, used like a f
                 start = position + consumed
                 consumed = reader.line_num
                 row += 1
-                spans_lines = fields is None or any("\n" in cell or "\r" in cell for cell in fields)
-                wrong_width = self.expected_width is not None and fields is not None and (
-                    len(fields) != self.expected_width
-                )
-                if fields is None or (spans_lines and wrong_width):
+                if fields is None or self._broken(fields, self.lines[start : position + consumed]):
                     yield row, _split_plain(self.lines[start], self.delimiter), True
                     restart_at = start + 1
                     break
@@ -299,6 +295,20 @@ class _parse_csv_records:  # noqa: N801 - a small iterator helper, used like a f
             if restart_at is None:
                 return
             position = restart_at
+
+
+    def _broken(self, fields: list[str], raw_lines: list[str]) -> bool:
+        """A record that spans lines is broken when its quotes do not pair up (still open at the end of
+        the file), when it has the wrong width, or when a continuation line looks like a whole record."""
+        if len(raw_lines) < 2 or self.expected_width is None:
+            return False
+        if sum(line.count('"') for line in raw_lines) % 2:
+            return True
+        if len(fields) != self.expected_width:
+            return True
+        if self.expected_width >= 3:
+            return any(line.count(self.delimiter) >= self.expected_width - 1 for line in raw_lines[1:])
+        return False
 
 
 def _split_plain(line: str, delimiter: str) -> list[str]:
@@ -482,7 +492,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
         raise UnreadableFileError(f"{path.name}: not a readable XLSX workbook ({error})") from error
     try:
         if sheet is None:
-            worksheet = workbook.worksheets[0]
+            worksheet = _first_sheet_with_data(workbook)
         elif sheet in workbook.sheetnames:
             worksheet = workbook[sheet]
         else:
@@ -492,6 +502,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
         grid = [[cell_to_text(value) for value in row] for row in worksheet.iter_rows(values_only=True)]
         merged = list(worksheet.merged_cells.ranges)
         title = worksheet.title
+        sheet_names = list(workbook.sheetnames)
     finally:
         workbook.close()
 
@@ -528,8 +539,28 @@ def _read_xlsx(path: Path, sheet: str | None) -> RawTable:
         values = {name: _at(cells, i) for i, name in enumerate(header)}
         records.append(RawRecord(index + 1, values))
     if not records:
-        raise UnreadableFileError(f"{path.name}: sheet {title!r} has a header but no data rows")
+        raise UnreadableFileError(
+            f"{path.name}: sheet {title!r} has a header but no data rows (sheets: {', '.join(sheet_names)})"
+        )
     return RawTable(path, "xlsx", tuple(header), tuple(records), (), None, None, title)
+
+
+def _first_sheet_with_data(workbook: Any) -> Any:
+    """The first worksheet with at least two non-empty rows (a header and a record).
+
+    Exports often open with a cover sheet ("Portada", "Notes"); reading it would fail a file whose data
+    sits on the second sheet. With no such sheet, the first one (its error names the sheets).
+    """
+    for worksheet in workbook.worksheets:
+        filled = 0
+        for row in worksheet.iter_rows(values_only=True):
+            if any(value not in (None, "") for value in row):
+                filled += 1
+                if filled >= 2:
+                    if worksheet is not workbook.worksheets[0]:
+                        logger.info("reading sheet %r: the sheets before it hold no table", worksheet.title)
+                    return worksheet
+    return workbook.worksheets[0]
 
 
 def _at(cells: list[str], index: int) -> str:

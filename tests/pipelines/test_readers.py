@@ -153,11 +153,12 @@ def test_read_table_xlsx_named_sheet_and_merged_header(tmp_path: Path) -> None:
     assert table.records[1].values["Nota"] == "4.5"
 
 
-def test_read_table_xlsx_first_sheet_default_and_unknown_sheet(tmp_path: Path) -> None:
+def test_read_table_xlsx_default_skips_cover_sheet_and_unknown_sheet(tmp_path: Path) -> None:
     path = tmp_path / "encuesta.xlsx"
     _workbook(path)
+    assert read_table(path).sheet == "Respuestas"
     with pytest.raises(UnreadableFileError, match="has a header but no data rows"):
-        read_table(path)
+        read_table(path, sheet="Notas")
     with pytest.raises(UnreadableFileError, match="no sheet named 'Hoja9'.*Respuestas"):
         read_table(path, sheet="Hoja9")
 
