@@ -6,7 +6,8 @@
    used instead (shuffle the classes across respondents; Hope 1968), which is exact up to Monte Carlo
    error. ``method`` says which one produced the p-value.
 2. **Outliers**: each branch against the rest of the network: difference of NPS (branch - rest) with a
-   Wald interval for two independent trinomial NPS (variances add), a two-sided z-test p-value, and a
+   Wald interval for two independent trinomial NPS (variances add; adjusted Wald, 3 pseudo-respondents
+   per side as in :mod:`vocmine.pipelines.nps`), a two-sided z-test p-value, and a
    Benjamini-Hochberg adjusted p-value. With 100+ branches, 5 of every 100 would "stand out" by chance
    at p < 0.05; the adjustment keeps the share of false flags at 5%. ``flag`` is "below" or "above"
    when the adjusted p-value is below ``1 - confidence``.
@@ -119,15 +120,19 @@ def standout_groups(classes: pd.Series, groups: pd.Series, config: VocmineConfig
     promoters = table[PROMOTER].to_numpy(float)
     passives = table[PASSIVE].to_numpy(float)
     detractors = table[DETRACTOR].to_numpy(float)
-    nps, variance = _nps_and_variance(promoters, passives, detractors)
-    rest_nps, rest_variance = _nps_and_variance(
-        promoters.sum() - promoters, passives.sum() - passives, detractors.sum() - detractors
-    )
+    rest = (promoters.sum() - promoters, passives.sum() - passives, detractors.sum() - detractors)
+    nps, _ = _nps_and_variance(promoters, passives, detractors)
+    rest_nps, _ = _nps_and_variance(*rest)
     difference = nps - rest_nps
+    # Adjusted Wald (Rocks 2016) on each side: with raw Wald a branch with 1 review, or with 11 of 11
+    # detractors, has variance 0 and "stands out" with p = 0; 3 pseudo-respondents per side prevent it.
+    adjusted_nps, variance = _nps_and_variance(promoters + 0.75, passives + 1.5, detractors + 0.75)
+    adjusted_rest, rest_variance = _nps_and_variance(rest[0] + 0.75, rest[1] + 1.5, rest[2] + 0.75)
+    adjusted_difference = adjusted_nps - adjusted_rest
     se = np.sqrt(variance + rest_variance)
     z = float(norm.ppf(0.5 + config.nps.confidence / 2))
     with np.errstate(invalid="ignore", divide="ignore"):
-        p_value = np.where(se > 0, 2 * norm.sf(np.abs(difference) / se), np.where(difference == 0, 1.0, 0.0))
+        p_value = 2 * norm.sf(np.abs(adjusted_difference) / se)
     p_value[~np.isfinite(difference)] = np.nan
     adjusted = benjamini_hochberg(p_value)
     alpha = 1 - config.nps.confidence
@@ -141,8 +146,8 @@ def standout_groups(classes: pd.Series, groups: pd.Series, config: VocmineConfig
             "rest_n": int(n.sum()) - n,
             "rest_nps": 100 * rest_nps,
             "difference": 100 * difference,
-            "low": 100 * (difference - z * se),
-            "high": 100 * (difference + z * se),
+            "low": 100 * np.fmin(adjusted_difference - z * se, difference),
+            "high": 100 * np.fmax(adjusted_difference + z * se, difference),
             "p_value": p_value,
             "p_adjusted": adjusted,
             "flag": flag,

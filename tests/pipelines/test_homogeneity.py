@@ -47,16 +47,18 @@ def test_homogeneity_test_single_branch_or_all_promoters_not_testable() -> None:
 def test_standout_groups_flags_the_weak_branch() -> None:
     counts = {f"Tienda {i}": (60, 25, 15) for i in range(6)}
     counts["Tienda Aeropuerto"] = (20, 20, 60)
+    counts["Tienda Nueva"] = (0, 0, 1)  # one detractor review is no evidence: must not be flagged
     classes, groups = _network(counts)
     table = standout_groups(classes, groups, VocmineConfig())
-    worst = table.iloc[0]
-    assert worst["segment_value"] == "Tienda Aeropuerto"
-    # Airport: NPS 20 - 60 = -40; rest: 360 P, 90 D of 600 -> 45; difference -85.
+    by_name = table.set_index("segment_value")
+    worst = by_name.loc["Tienda Aeropuerto"]
+    # Airport: NPS 20 - 60 = -40; rest: 360 P, 91 D of 601 -> 44.76; difference -84.76.
     assert worst["nps"] == pytest.approx(-40.0)
-    assert worst["rest_nps"] == pytest.approx(45.0)
-    assert worst["difference"] == pytest.approx(-85.0)
+    assert worst["rest_nps"] == pytest.approx(100 * 269 / 601)
+    assert worst["difference"] == pytest.approx(-40 - 100 * 269 / 601)
     assert worst["high"] < 0 and worst["flag"] == "below"
-    assert table["flag"].iloc[1:].isna().all()
+    assert by_name.drop(index="Tienda Aeropuerto")["flag"].isna().all()
+    assert by_name.loc["Tienda Nueva", "small_n"]
 
 
 def test_benjamini_hochberg_by_hand() -> None:
