@@ -60,7 +60,7 @@ _EMAIL = re.compile(
 )
 
 # ----------------------------------------------------------------------------------------------- urls
-_URL_CHARS = r"[^\s<>\"'`\[\]{}|\\^]"
+_URL_CHARS = r"[^\s<>\"'`\[\]{}|\\^“”‘’«»…]"
 _URL_SCHEME = re.compile(r"(?<![\w@.-])(?:(?:https?|ftp)://|www\.)" + _URL_CHARS + r"+", re.IGNORECASE)
 #: Bare domains count only with a path ("tienda.es/pedido/123"): a brand alone ("Booking.com") is not PII,
 #: and a known top-level domain keeps "km/h", "9.5/10" or "p.ej./" out.
@@ -95,7 +95,7 @@ def _find_urls(text: str) -> Iterator[tuple[int, int]]:
 
 
 # ---------------------------------------------------------------------------------------------- ibans
-#: IBAN length per country (ISO 13616 registry); unknown countries are tried at every group boundary.
+#: IBAN length per country (ISO 13616 registry); a country not listed here is not an IBAN.
 _IBAN_LENGTHS: dict[str, int] = {
     "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
     "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "ES": 24, "FI": 18,
@@ -104,6 +104,8 @@ _IBAN_LENGTHS: dict[str, int] = {
     "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18,
     "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SE": 24,
     "SI": 19, "SK": 24, "SM": 27, "TN": 24, "TR": 26, "UA": 29, "VG": 24, "XK": 20,
+    "BY": 28, "EG": 29, "IQ": 23, "LC": 32, "SC": 31, "ST": 25, "SV": 28, "TL": 23, "VA": 22, "LY": 25,
+    "SD": 18, "BI": 27, "DJ": 27, "RU": 33, "NI": 28, "MN": 20, "OM": 23,
 }  # fmt: skip
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[ -]?[A-Za-z0-9]){10,30}")
 
@@ -119,26 +121,27 @@ def _iban_is_valid(compact: str) -> bool:
 
 
 def _find_ibans(text: str) -> Iterator[tuple[int, int]]:
+    """IBANs of the countries in :data:`_IBAN_LENGTHS`, cut at that country's length, mod-97 checked.
+
+    The country table (not just "two letters") and a mostly-numeric body keep tweets such as
+    "@gg8929 so why did you..." out even before the checksum does.
+    """
     for match in _IBAN.finditer(text):
         start, raw = match.start(), match.group()
+        length = _IBAN_LENGTHS.get(raw[:2].upper())
+        if length is None or (start > 0 and text[start - 1] in "@#"):
+            continue
         # Offsets (in raw) just after each alphanumeric character, so a compact length maps to an end.
         ends = [i + 1 for i, char in enumerate(raw) if char.isalnum()]
-        country = raw[:2].upper()
-        expected = _IBAN_LENGTHS.get(country)
-        lengths = [expected] if expected else list(range(len(ends), 14, -1))
-        for length in lengths:
-            if length > len(ends):
-                continue
-            end = ends[length - 1]
-            if end < len(raw) and raw[end].isalnum():
-                continue  # would cut a group in two
-            after = start + end
-            if after < len(text) and text[after].isalnum():
-                continue
-            compact = "".join(char for char in raw[:end] if char.isalnum()).upper()
-            if _iban_is_valid(compact):
-                yield start, start + end
-                break
+        if length > len(ends):
+            continue
+        end = ends[length - 1]
+        after = start + end
+        if after < len(text) and text[after].isalnum():
+            continue  # would cut a word or a group in two
+        compact = "".join(char for char in raw[:end] if char.isalnum()).upper()
+        if sum(char.isdigit() for char in compact) * 5 >= len(compact) * 3 and _iban_is_valid(compact):
+            yield start, after
 
 
 # --------------------------------------------------------------------------------------------- dni/nie
@@ -164,11 +167,13 @@ def _find_nies(text: str) -> Iterator[tuple[int, int]]:
 # ------------------------------------------------------------------------------------- digit groups
 #: A run of digit groups joined by one separator each. The separator is mandatory between groups, so
 #: the pattern is unambiguous and cannot backtrack badly on long digit strings.
-_SEP = r"(?:[ \u00a0.\-/]|\)[ \u00a0]?|[ \u00a0]?\()"
+_SEP = r"(?:[ \u00a0]?[.\-/][ \u00a0]?|[ \u00a0]|\)[ \u00a0]?|[ \u00a0]?\()"
 _DIGIT_RUN = re.compile(r"(?<![\w])(?:\+|\(\+?)?[0-9]+(?:" + _SEP + r"[0-9]+)*")
 _GROUP = re.compile(r"[0-9]+")
 #: Phones have at most this many groups; windows over longer runs are capped so work stays linear.
 _MAX_GROUPS = 7
+#: US/Canada toll-free area codes: companies print these numbers ungrouped, customers copy them so.
+_TOLL_FREE = ("800", "888", "877", "866", "855", "844", "833")
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +241,7 @@ def _words(words: str) -> frozenset[str]:
 #: regex alternation over the same words cost ~100 µs per number and made long digit runs quadratic).
 _PHONE_WORDS = _words(
     "teléfono telefono teléfonos telefonos tel tlf tfno telf móvil movil celular cel whatsapp wasap "
-    "whats fijo contacto phone telephone mobile cell text ring fax contact reach llamar llamad"
+    "whats fijo contacto celda phone telephone mobile cell text ring fax contact reach llamar llamad"
 )
 _PHONE_PREFIXES = ("llam", "llám", "call")
 _POSSESSIVES = _words("my mi su tu your our his her nuestro nuestra")
@@ -281,7 +286,7 @@ def _looks_like_date(window: list[_Group]) -> bool:
     sizes = tuple(len(group.digits) for group in window)
     if sizes not in ((4, 2, 2), (2, 2, 4), (2, 2, 2)):
         return False
-    if any(group.sep_before == "/" for group in window):
+    if any("/" in group.sep_before for group in window):
         return True
     values = [int(group.digits) for group in window]
     if sizes == (4, 2, 2):
@@ -295,17 +300,22 @@ def _national_shape_is_phone(window: list[_Group], digits: str, parenthesised: b
     grouped = len(window) > 1
     if len(digits) == 9:
         return digits[0] in "6789"
+    if digits.startswith(_TOLL_FREE) or digits.startswith(tuple("1" + prefix for prefix in _TOLL_FREE)):
+        return len(digits) == 10 + digits.startswith("1")  # US/CA toll-free, written grouped or not
     if len(digits) == 10:
         if parenthesised:
             return True
         return grouped and sizes in {(3, 3, 4), (2, 4, 4), (3, 3, 2, 2), (2, 2, 2, 2, 2), (3, 4, 3), (3, 7), (2, 8)}
     if len(digits) == 11:
         return grouped and (digits[0] == "0" or (digits[0] == "1" and sizes == (1, 3, 3, 4)))
+    if len(digits) in (12, 13):
+        # Mexico's old long-distance prefixes: 01 (landline), 044/045 (mobile) before the 10-digit number.
+        return grouped and digits.startswith(("01", "044", "045")) and len(digits) - 10 == len(window[0].digits)
     return False
 
 
 def _window_is_phone(text: str, window: list[_Group], run_prefix: str) -> bool:
-    if any(group.sep_before == "/" for group in window[1:]):
+    if any("/" in group.sep_before for group in window[1:]):
         return False
     digits = "".join(group.digits for group in window)
     if not 7 <= len(digits) <= 17:
@@ -353,7 +363,11 @@ def _find_phones(text: str) -> Iterator[tuple[int, int]]:
 
 
 # -------------------------------------------------------------------------------------------- handles
-_HANDLE = re.compile(r"(?<![\w@./+-])@(?=[\w.]*[^\W\d])[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?(?![\w@])")
+#: "@" + name, not inside an email or a path, with at least one letter, and not a time ("@6pm", "@630pm").
+_HANDLE = re.compile(
+    r"(?<![\w@./+-])@(?=[\w.]*[^\W\d])(?![0-9]{1,4}(?::[0-9]{2})?(?i:am|pm|h|hs|hrs)\b)"
+    r"[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?(?![\w@])"
+)
 
 
 def _find_handles(text: str) -> Iterator[tuple[int, int]]:
