@@ -19,7 +19,12 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 FIGURE_COLUMNS = ["task", "dataset", "language", "split", "model", "metric", "value", "n"]
 
 
-def macro_f1(y_true: Sequence[Any], y_pred: Sequence[Any], labels: Sequence[Any] | None = None) -> float:
+def macro_f1(
+    y_true: Sequence[Any],
+    y_pred: Sequence[Any],
+    labels: Sequence[Any] | None = None,
+    sample_weight: Sequence[float] | None = None,
+) -> float:
     """Unweighted mean of the per-class F1 over ``labels`` (default: the labels present in either list).
 
     Passing ``labels`` keeps the average over the same classes on every split, so a class missing from a
@@ -45,7 +50,11 @@ def per_class_report(
 
 
 def expected_calibration_error(
-    y_true: Sequence[Any], proba: np.ndarray, labels: Sequence[Any], n_bins: int = 15
+    y_true: Sequence[Any],
+    proba: np.ndarray,
+    labels: Sequence[Any],
+    n_bins: int = 15,
+    sample_weight: Sequence[float] | None = None,
 ) -> float:
     """Top-label expected calibration error (Guo et al. 2017): 15 equal-width confidence bins.
 
@@ -61,13 +70,16 @@ def expected_calibration_error(
     truth = np.array([index.get(label, -1) for label in y_true])
     confidence = proba.max(axis=1)
     correct = (proba.argmax(axis=1) == truth).astype(np.float64)
+    weight = np.ones(len(truth)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     bins = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, n_bins - 1)
     error = 0.0
     for b in range(n_bins):
         mask = bins == b
         if mask.any():
-            error += mask.mean() * abs(correct[mask].mean() - confidence[mask].mean())
+            w = weight[mask]
+            gap = abs(np.average(correct[mask], weights=w) - np.average(confidence[mask], weights=w))
+            error += w.sum() / weight.sum() * gap
     return float(error)
 
 

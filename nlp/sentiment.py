@@ -1,0 +1,109 @@
+"""Sentiment (negative / neutral / positive, calibrated probabilities) for Spanish and English texts.
+
+The annotator is what the ``analyze`` stage runs: it receives each sentence's (or answer's) e5 vector,
+computed once by the pipeline and shared with the other tasks, plus the text for the TF-IDF member of
+the shipped blend (see models/weights/sentiment/README.md). Texts in other languages are passed through
+with a skip reason instead of a guess: the model was trained and measured on es and en only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from vocmine.models.heads import BlendedHead
+from vocmine.protocols import Annotation
+from vocmine.registry import register
+
+logger = logging.getLogger(__name__)
+
+SENTIMENT_WEIGHTS = Path(__file__).resolve().parent.parent / "models" / "weights" / "sentiment"
+MODELLED_LANGUAGES = ("es", "en")
+#: Language codes that mean "could not tell" (too short, emoji-only): such texts are scored anyway.
+UNKNOWN_LANGUAGES = (None, "und", "")
+
+_MODELS: dict[Path, BlendedHead] = {}
+
+
+def load_sentiment_model(weights_dir: Path | None = None) -> BlendedHead:
+    """The shipped sentiment blend, loaded once per process (a few MB; ~1 s)."""
+    path = Path(weights_dir) if weights_dir is not None else SENTIMENT_WEIGHTS
+    if path not in _MODELS:
+        _MODELS[path] = BlendedHead.load(path)
+    return _MODELS[path]
+
+
+@register("annotator", "vocmine.sentiment.v1")
+class SentimentAnnotator:
+    """Labels each text negative / neutral / positive, with all three probabilities as scores.
+
+    ``languages`` gives each text's language (None or "und": unknown, scored anyway so that short texts
+    such as "ok!!" still get a label); any other language but es/en is skipped with a reason.
+    """
+
+    task = "sentiment"
+    name = "vocmine.sentiment.v1"
+    embedder = "vocmine.e5_small.v1"
+
+    def __init__(self, weights_dir: Path | None = None) -> None:
+        self.weights_dir = weights_dir
+
+    @property
+    def model(self) -> BlendedHead:
+        return load_sentiment_model(self.weights_dir)
+
+    def annotate(
+        self, texts: Sequence[str], embeddings: np.ndarray, languages: Sequence[str | None]
+    ) -> list[Annotation]:
+        texts = list(texts)
+        if len(languages) != len(texts) or len(embeddings) != len(texts):
+            raise ValueError(
+                f"{len(texts)} texts, {len(embeddings)} embeddings and {len(languages)} languages must align"
+            )
+        keep = [
+            i for i, (text, lang) in enumerate(zip(texts, languages, strict=True))
+            if (lang in UNKNOWN_LANGUAGES or lang in MODELLED_LANGUAGES) and text and text.strip()
+        ]
+        annotations: list[Annotation] = [Annotation(None, {}, skip_reason="empty text") for _ in texts]
+        for i, lang in enumerate(languages):
+            if lang not in UNKNOWN_LANGUAGES and lang not in MODELLED_LANGUAGES:
+                annotations[i] = Annotation(None, {}, skip_reason=f"language {lang} not modelled")
+        if keep:
+            model = self.model
+            proba = model.predict_proba([texts[i] for i in keep], np.asarray(embeddings)[keep])
+            for row, i in enumerate(keep):
+                scores = {label: float(p) for label, p in zip(model.labels_, proba[row], strict=True)}
+                annotations[i] = Annotation(max(scores, key=scores.get), scores)
+        return annotations
+
+
+def predict_sentiment(
+    texts: list[str], languages: Sequence[str | None] | None = None, weights_dir: Path | None = None
+) -> pd.DataFrame:
+    """Sentiment of raw texts as a DataFrame: ``text``, ``sentiment``, ``p_negative``, ``p_neutral``,
+    ``p_positive``, ``skip_reason`` (the columns ``vocmine classify`` writes). Embeds the texts itself.
+    """
+    from vocmine.models.embedders import resolve_embedder
+
+    texts = [str(t) for t in texts]
+    if languages is None:
+        from vocmine.nlp.language import detect_languages
+
+        languages = detect_languages(texts)
+    annotator = SentimentAnnotator(weights_dir)
+    embeddings = resolve_embedder(annotator.embedder).encode(texts) if texts else np.zeros((0, 384), np.float32)
+    annotations = annotator.annotate(texts, embeddings, languages)
+    return pd.DataFrame(
+        {
+            "text": texts,
+            "sentiment": [a.label for a in annotations],
+            "p_negative": [a.scores.get("negative", np.nan) for a in annotations],
+            "p_neutral": [a.scores.get("neutral", np.nan) for a in annotations],
+            "p_positive": [a.scores.get("positive", np.nan) for a in annotations],
+            "skip_reason": [a.skip_reason for a in annotations],
+        }
+    )
