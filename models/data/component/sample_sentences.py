@@ -76,6 +76,8 @@ def main(data: Path | None = None) -> pd.DataFrame:
     neg = book[["row_id", "Negative_Review"]].rename(columns={"Negative_Review": "t"}).assign(b="low")
     pos = book[["row_id", "Positive_Review"]].rename(columns={"Positive_Review": "t"}).assign(b="high")
     both = pd.concat([neg, pos])
+    field = both["b"].map({"low": "Negative_Review", "high": "Positive_Review"})
+    both["row_id"] = both["row_id"].astype(str) + ":" + field
     both = both[~both["t"].str.strip().isin(["No Negative", "No Positive"])]
     rows += _draw(both, "t", "b", {"low": 45, "high": 35}, "booking_britannia", "en", rng)
     sbux = pd.read_csv(data / "starbucks_nyc_google/train.csv.gz", keep_default_na=False)

@@ -1,0 +1,98 @@
+"""Train and evaluate the rational-vs-emotional component model (task ``component``).
+
+The labelled sentences ship with the repository (``models/data/component/component_labels.csv``, labelled
+by ``GUIDELINE.md``), so this task, unlike the others, needs no ``../shared/data``: a user's clone can
+retrain it. Only ``rational`` and ``emotional`` rows train and test the classifier; ``neither`` rows are
+kept in the CSV to document the guideline. The split is stored in the CSV (70/30, stratified by language
+and label), so every run reports on the same held-out sentences.
+
+Model: logistic regression over frozen multilingual-e5-small sentence vectors (``vocmine.e5_logreg.v1``,
+balanced class weights, temperature-calibrated), one model for Spanish and English together: 300 labelled
+sentences per language are too few to split further. Baseline in the same run: TF-IDF + LR.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vocmine.models.heads import EmbeddingLogisticHead, TfidfLogisticHead
+from vocmine.models.metrics import figure_row, figures_frame, macro_f1
+from vocmine.registry import register
+
+logger = logging.getLogger(__name__)
+
+COMPONENT_LABELS = ["emotional", "rational"]
+DATA_FILE = Path(__file__).resolve().parent / "data" / "component" / "component_labels.csv"
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights" / "component"
+LANGUAGES = ("es", "en")
+#: Regularisation of the shipped head, chosen by 5-fold cross-validation on the TRAIN split only.
+DEFAULT_C = 4.0
+
+
+def load_component_data(path: Path | str | None = None, split: str | None = None) -> pd.DataFrame:
+    """The labelled sentences (rational/emotional rows in es/en only), optionally one ``split``."""
+    frame = pd.read_csv(path or DATA_FILE, dtype={"row_id": str}, keep_default_na=False)
+    frame = frame[frame["label"].isin(COMPONENT_LABELS) & frame["language"].isin(LANGUAGES)]
+    if split is not None:
+        frame = frame[frame["split"] == split]
+    return frame.reset_index(drop=True)
+
+
+def _embed(texts: list[str], embedder: Any = None) -> np.ndarray:
+    from vocmine.models.embedders import E5Embedder
+    from vocmine.models.embedding_cache import embed_with_disk_cache
+
+    return embed_with_disk_cache(texts, embedder or E5Embedder())
+
+
+def fit_component_head(train: pd.DataFrame, seed: int = 42, C: float = DEFAULT_C,
+                       embeddings: np.ndarray | None = None) -> EmbeddingLogisticHead:
+    """Fit the shipped model's head on ``train`` (columns text, label)."""
+    X = embeddings if embeddings is not None else _embed(train["text"].tolist())
+    head = EmbeddingLogisticHead(
+        C=C, class_weight="balanced", calibrate=True, random_state=seed,
+        data_description=f"models/data/component/component_labels.csv, split=train ({len(train)} sentences, es+en)",
+    )
+    return head.fit_embeddings(X, train["label"].tolist())
+
+
+@register("task", "component")
+class ComponentTask:
+    """``vocmine train component`` / ``vocmine evaluate component``."""
+
+    name = "component"
+
+    def train(self, data_dir: Path | None = None, out_dir: Path | None = None, seed: int = 42) -> dict[str, Any]:
+        """Fit on the train split and save to ``out_dir`` (default: the shipped weights folder).
+
+        ``data_dir`` is accepted for the common task signature and ignored: the data ship with the code.
+        """
+        train = load_component_data(split="train")
+        head = fit_component_head(train, seed=seed)
+        target = Path(out_dir) if out_dir else WEIGHTS_DIR
+        head.save(target)
+        logger.info("component model saved to %s (%d training sentences)", target, len(train))
+        return {"weights": str(target), "n_train": len(train), "labels": head.labels_}
+
+    def evaluate(self, data_dir: Path | None = None, seed: int = 42, weights_dir: Path | None = None) -> pd.DataFrame:
+        """Macro-F1 per language on the held-out split: shipped model vs a TF-IDF + LR baseline fitted now."""
+        train = load_component_data(split="train")
+        test = load_component_data(split="test")
+        head = EmbeddingLogisticHead.load(weights_dir or WEIGHTS_DIR)
+        proba = head.predict_proba_embeddings(_embed(test["text"].tolist()))
+        predicted = np.asarray(head.labels_)[proba.argmax(axis=1)]
+        baseline = TfidfLogisticHead(min_df=1, random_state=seed).fit(train["text"], train["label"])
+        predicted_baseline = np.asarray(baseline.predict(test["text"].tolist()))
+        rows = []
+        for language in (*LANGUAGES, "all"):
+            mask = np.ones(len(test), bool) if language == "all" else (test["language"] == language).to_numpy()
+            truth = test.loc[mask, "label"].tolist()
+            for model, pred in (("vocmine.component.v1", predicted), ("vocmine.tfidf_lr.v1", predicted_baseline)):
+                rows.append(figure_row("component", "component_labels", language, "test", model, "macro_f1",
+                                       macro_f1(truth, pred[mask].tolist(), labels=COMPONENT_LABELS), int(mask.sum())))
+        return figures_frame(rows)

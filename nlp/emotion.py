@@ -1,0 +1,108 @@
+"""Emotions of a sentence: multi-label over anger, disgust, fear, joy, sadness, surprise, or "none".
+
+The shipped model (``models/weights/emotion``, trained by ``vocmine train emotion`` on EmoEvent es/en)
+is a logistic head per language over the e5 vectors the pipeline already computes, so emotions cost no
+extra embedding. Each sentence gets a probability for all seven classes and a label set: the emotions
+over their per-emotion thresholds (tuned on development data, never on test), or "none".
+Figures and limitations (tweets about 2019 news events, not reviews): ``models/weights/emotion/README.md``.
+
+Only Spanish and English are modelled; other languages are skipped with a reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from vocmine.protocols import Annotation
+from vocmine.registry import register
+
+logger = logging.getLogger(__name__)
+
+NAME = "vocmine.emotion.v1"
+EMBEDDER = "vocmine.e5_small.v1"
+MODELLED_LANGUAGES = frozenset({"es", "en"})
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "models" / "weights" / "emotion"
+
+
+@lru_cache(maxsize=4)
+def _load_model(directory: str):  # noqa: ANN202 - EmotionModel, imported lazily
+    """Weights are read once per process and folder."""
+    from vocmine.models.train_emotion import EmotionModel
+
+    return EmotionModel.load(Path(directory))
+
+
+@register("annotator", NAME)
+class EmotionAnnotator:
+    """Labels sentences with ';'-joined emotions (or "none") and scores for all seven classes.
+
+    ``weights_dir`` defaults to the shipped weights; a missing folder raises ModelNotFoundError on the
+    first :meth:`annotate`.
+    """
+
+    task = "emotion"
+    name = NAME
+    embedder = EMBEDDER
+
+    def __init__(self, weights_dir: Path | str | None = None) -> None:
+        self.weights_dir = Path(weights_dir) if weights_dir else WEIGHTS_DIR
+
+    def annotate(
+        self, texts: Sequence[str], embeddings: np.ndarray, languages: Sequence[str | None]
+    ) -> list[Annotation]:
+        from vocmine.models.train_emotion import CLASSES
+
+        if len(texts) != len(languages) or len(texts) != len(embeddings):
+            raise ValueError(f"{len(texts)} texts, {len(embeddings)} embeddings, {len(languages)} languages")
+        results: list[Annotation | None] = [None] * len(texts)
+        by_language: dict[str, list[int]] = {}
+        for i, (text, language) in enumerate(zip(texts, languages, strict=True)):
+            if language not in MODELLED_LANGUAGES:
+                results[i] = Annotation(None, {}, f"language {language or 'unknown'} not modelled")
+            elif not str(text).strip():
+                results[i] = Annotation(None, {}, "empty text")
+            else:
+                by_language.setdefault(str(language), []).append(i)
+        if by_language:
+            model = _load_model(str(self.weights_dir))
+            matrix = np.asarray(embeddings)
+            for language, rows in by_language.items():
+                proba = model.predict_proba(matrix[rows], language)
+                for i, p, chosen in zip(rows, proba, model.label_sets(proba, language), strict=True):
+                    scores = {label: float(v) for label, v in zip(CLASSES, p, strict=True)}
+                    results[i] = Annotation(";".join(chosen), scores)
+        return [r for r in results if r is not None]
+
+
+def predict_emotions(
+    texts: Sequence[str],
+    languages: Sequence[str | None] | None = None,
+    embedder=None,  # noqa: ANN001 - any vocmine.protocols.Embedder
+    weights_dir: Path | str | None = None,
+) -> pd.DataFrame:
+    """Python API / ``vocmine classify``: one row per text with ``emotions`` (';'-joined or "none"),
+    ``p_<class>`` for the seven classes and ``skip_reason``. Languages are detected when not given."""
+    from vocmine.models.train_emotion import CLASSES
+
+    texts = [str(t) for t in texts]
+    if languages is None:
+        from vocmine.nlp.language import detect_languages
+
+        languages = detect_languages(texts)
+    if embedder is None:
+        from vocmine.models.embedders import resolve_embedder
+
+        embedder = resolve_embedder(EMBEDDER)
+    embeddings = embedder.encode(texts) if texts else np.zeros((0, 384), np.float32)
+    results = EmotionAnnotator(weights_dir).annotate(texts, embeddings, list(languages))
+    frame = pd.DataFrame({"text": texts, "language": list(languages), "emotions": [r.label for r in results]})
+    for label in CLASSES:
+        frame[f"p_{label}"] = [r.scores.get(label, np.nan) for r in results]
+    frame["skip_reason"] = [r.skip_reason for r in results]
+    return frame

@@ -1,0 +1,124 @@
+"""Rational vs emotional component of a sentence (SPEC: "the distinction the CX literature insists on").
+
+rational = about attributes of the product or service (price, speed, availability, correctness, quality);
+emotional = about how the customer felt or was treated (ignored, delighted, anxious, rude staff). The
+decision rules are in ``models/data/component/GUIDELINE.md``; the shipped model is a calibrated logistic
+head over the e5 sentence vectors the pipeline already computes, trained on the hand-labelled sentences
+in ``models/data/component`` (``vocmine train component``). Figures: ``models/weights/component/README.md``.
+
+Only Spanish and English are modelled; any other language is skipped with a reason, never guessed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from vocmine.protocols import Annotation
+from vocmine.registry import register
+
+logger = logging.getLogger(__name__)
+
+NAME = "vocmine.component.v1"
+EMBEDDER = "vocmine.e5_small.v1"
+MODELLED_LANGUAGES = frozenset({"es", "en"})
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "models" / "weights" / "component"
+
+
+@lru_cache(maxsize=4)
+def _load_head(directory: str):  # noqa: ANN202 - EmbeddingLogisticHead, imported lazily
+    """Weights are read once per process and folder (every batch of every run shares them)."""
+    from vocmine.models.heads import EmbeddingLogisticHead
+
+    return EmbeddingLogisticHead.load(Path(directory))
+
+
+def skip_reason(language: str | None) -> str | None:
+    """Why a sentence in ``language`` is not labelled, or None when it is."""
+    if language in MODELLED_LANGUAGES:
+        return None
+    return f"language {language or 'unknown'} not modelled"
+
+
+@register("annotator", NAME)
+class ComponentAnnotator:
+    """Labels sentences "rational" or "emotional" with both probabilities as scores.
+
+    ``weights_dir`` defaults to the shipped weights; a missing folder raises ModelNotFoundError on the
+    first call to :meth:`annotate` (construction stays cheap so config validation never loads models).
+    """
+
+    task = "component"
+    name = NAME
+    embedder = EMBEDDER
+
+    def __init__(self, weights_dir: Path | str | None = None) -> None:
+        self.weights_dir = Path(weights_dir) if weights_dir else WEIGHTS_DIR
+
+    @property
+    def labels(self) -> list[str]:
+        return list(_load_head(str(self.weights_dir)).labels_)
+
+    def predict_proba(self, embeddings: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities (n, 2), columns in :attr:`labels` order."""
+        return _load_head(str(self.weights_dir)).predict_proba_embeddings(embeddings)
+
+    def annotate(
+        self, texts: Sequence[str], embeddings: np.ndarray, languages: Sequence[str | None]
+    ) -> list[Annotation]:
+        if len(texts) != len(languages) or len(texts) != len(embeddings):
+            raise ValueError(f"{len(texts)} texts, {len(embeddings)} embeddings, {len(languages)} languages")
+        results: list[Annotation | None] = [None] * len(texts)
+        modelled = []
+        for i, (text, language) in enumerate(zip(texts, languages, strict=True)):
+            reason = skip_reason(language)
+            if reason is None and not str(text).strip():
+                reason = "empty text"
+            if reason is not None:
+                results[i] = Annotation(None, {}, reason)
+            else:
+                modelled.append(i)
+        if modelled:
+            head = _load_head(str(self.weights_dir))
+            proba = head.predict_proba_embeddings(np.asarray(embeddings)[modelled])
+            for row, i in zip(proba, modelled, strict=True):
+                scores = {label: float(p) for label, p in zip(head.labels_, row, strict=True)}
+                results[i] = Annotation(head.labels_[int(np.argmax(row))], scores)
+        return [r for r in results if r is not None]
+
+
+def predict_component(
+    texts: Sequence[str],
+    languages: Sequence[str | None] | None = None,
+    embedder=None,  # noqa: ANN001 - any vocmine.protocols.Embedder
+    weights_dir: Path | str | None = None,
+) -> pd.DataFrame:
+    """Python API / ``vocmine classify``: one row per text with ``component``, ``p_emotional``,
+    ``p_rational`` and ``skip_reason``. Languages are detected when not given."""
+    texts = [str(t) for t in texts]
+    if languages is None:
+        from vocmine.nlp.language import detect_languages
+
+        languages = detect_languages(texts)
+    if embedder is None:
+        from vocmine.models.embedders import resolve_embedder
+
+        embedder = resolve_embedder(EMBEDDER)
+    annotator = ComponentAnnotator(weights_dir)
+    embeddings = embedder.encode(texts) if texts else np.zeros((0, 384), np.float32)
+    results = annotator.annotate(texts, embeddings, list(languages))
+    return pd.DataFrame(
+        {
+            "text": texts,
+            "language": list(languages),
+            "component": [r.label for r in results],
+            "p_emotional": [r.scores.get("emotional", np.nan) for r in results],
+            "p_rational": [r.scores.get("rational", np.nan) for r in results],
+            "skip_reason": [r.skip_reason for r in results],
+        }
+    )

@@ -1,0 +1,53 @@
+"""Component task: the shipped labelled data and a tiny fit/save/load on fixture vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vocmine import registry
+from vocmine.models.heads import EmbeddingLogisticHead
+from vocmine.models.train_component import COMPONENT_LABELS, DATA_FILE, fit_component_head, load_component_data
+
+
+def test_component_data_has_300_labelled_sentences_per_language() -> None:
+    raw = pd.read_csv(DATA_FILE, dtype={"row_id": str}, keep_default_na=False)
+    assert set(raw["label"]) == {"rational", "emotional", "neither"}
+    assert set(raw["split"]) == {"train", "test"}
+    counts = raw["language"].value_counts()
+    assert counts["es"] >= 300 and counts["en"] >= 300
+    assert not raw.duplicated(["source", "row_id", "sentence_index"]).any()
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_component_split_has_both_classes(split: str, language: str) -> None:
+    frame = load_component_data(split=split)
+    labels = frame.loc[frame["language"] == language, "label"].value_counts()
+    assert set(labels.index) == set(COMPONENT_LABELS)
+    assert labels.min() >= 15
+
+
+def test_component_train_and_test_do_not_share_texts() -> None:
+    train, test = load_component_data(split="train"), load_component_data(split="test")
+    assert not set(train["text"]) & set(test["text"])
+
+
+def test_fit_component_head_round_trips(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    vectors = np.vstack([rng.normal(1.0, 1.0, (30, 8)), rng.normal(-1.0, 1.0, (30, 8))]).astype(np.float32)
+    train = pd.DataFrame({"text": [f"t{i}" for i in range(60)], "label": ["rational"] * 30 + ["emotional"] * 30})
+    head = fit_component_head(train, embeddings=vectors)
+    head.save(tmp_path)
+    loaded = EmbeddingLogisticHead.load(tmp_path)
+    assert loaded.labels_ == COMPONENT_LABELS
+    np.testing.assert_allclose(loaded.predict_proba_embeddings(vectors), head.predict_proba_embeddings(vectors),
+                               rtol=1e-5)
+    predicted = np.asarray(loaded.labels_)[loaded.predict_proba_embeddings(vectors).argmax(1)]
+    assert (predicted == train["label"].to_numpy()).mean() > 0.9
+
+
+def test_component_task_is_registered() -> None:
+    task = registry.create("task", "component")
+    assert callable(task.train) and callable(task.evaluate)
