@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from vocmine.nlp.language import UNDETERMINED, detect_language, detect_languages, is_modelled
-from vocmine.nlp.sentences import split_sentences
 
 from vocmine import registry
 from vocmine.config import VocmineConfig
 from vocmine.ids import text_hash
+from vocmine.nlp.language import UNDETERMINED, detect_language, detect_languages, is_modelled
+from vocmine.nlp.sentences import split_sentences
 from vocmine.protocols import Annotation, Annotator
 from vocmine.store import Store, utcnow
 
@@ -268,7 +268,7 @@ def run_themes(ctx: StepContext) -> dict[str, Any]:
 
 
 def run_kpis(ctx: StepContext) -> dict[str, Any]:
-    from vocmine.pipelines.nps import write_kpis
+    from vocmine.pipelines.kpis import write_kpis
 
     return {"kpis": write_kpis(ctx.store, ctx.config, ctx.run_id)}
 
