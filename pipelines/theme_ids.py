@@ -1,0 +1,82 @@
+"""Stable theme ids across runs.
+
+A rerun on the same data must give the same ids (the id is a hash of the theme's member texts, and the
+clustering is seeded), and a run on new data must keep the id of a root cause an analyst already knows.
+New themes are matched to the previous run's themes of the same touchpoint and polarity by centroid
+cosine, one-to-one (Hungarian assignment). e5 cosines are compressed (unrelated sentences sit at
+0.7-0.8, sibling theme centroids at 0.85-0.95), so a fixed cosine alone would chain distinct causes:
+a pair is accepted only when it is mutually the best pair AND clears ``min_cosine``, a floor measured on
+the 80% -> 100% airline run (benchmarks/eval_themes_airline.py; see docs/themes.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+from vocmine.ids import content_hash
+
+logger = logging.getLogger(__name__)
+
+#: Measured: on the airline 80%->100% run, same-cause centroid pairs had cosine >= 0.97 (median 0.99),
+#: best non-matching pairs 0.86-0.95. See docs/themes.md.
+DEFAULT_MIN_COSINE = 0.95
+
+
+def slug(value: str) -> str:
+    """ASCII lowercase slug for ids ("Atención al cliente" -> "atencion_al_cliente")."""
+    ascii_value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "_", ascii_value.lower()).strip("_") or "x"
+
+
+def new_theme_id(touchpoint: str, polarity: str, member_hashes: Sequence[str]) -> str:
+    """Deterministic id of a theme that matches nothing earlier: touchpoint/polarity/hash of its members."""
+    digest = content_hash(sorted(set(member_hashes)))[:8]
+    return f"{slug(touchpoint)}/{polarity[:3]}/{digest}"
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float64)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return matrix / norms
+
+
+def match_themes(
+    new_centroids: np.ndarray,
+    previous_ids: Sequence[str],
+    previous_centroids: np.ndarray,
+    min_cosine: float = DEFAULT_MIN_COSINE,
+) -> dict[int, tuple[str, float]]:
+    """Map row index of ``new_centroids`` -> (previous id, cosine) for pairs that are the same cause.
+
+    One-to-one (Hungarian on cosine), and each accepted pair must be mutually nearest: a new theme whose
+    best previous theme prefers another new theme is treated as new, never as a second copy.
+    """
+    if len(new_centroids) == 0 or len(previous_ids) == 0:
+        return {}
+    sim = _unit(new_centroids) @ _unit(previous_centroids).T
+    rows, cols = linear_sum_assignment(-sim)
+    out: dict[int, tuple[str, float]] = {}
+    for r, c in zip(rows, cols, strict=True):
+        cosine = float(sim[r, c])
+        mutual = int(np.argmax(sim[r])) == c and int(np.argmax(sim[:, c])) == r
+        if cosine >= min_cosine and mutual:
+            out[int(r)] = (previous_ids[c], cosine)
+    return out
+
+
+def previous_for_group(previous: pd.DataFrame | None, touchpoint: str, polarity: str) -> pd.DataFrame:
+    """Previous themes of one touchpoint/polarity that clustering can match (not override-made splits)."""
+    if previous is None or previous.empty:
+        return pd.DataFrame(columns=["theme_id", "centroid"])
+    mask = (previous["touchpoint"] == touchpoint) & (previous["polarity"] == polarity)
+    mask &= ~previous["theme_id"].astype(str).str.contains("~", regex=False)
+    mask &= previous["centroid"].map(lambda c: c is not None and len(c) > 0)
+    return previous[mask]

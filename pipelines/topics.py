@@ -1,0 +1,663 @@
+"""Root causes: BERTopic themes per touchpoint and polarity, with labels, stable ids, trends and alerts.
+
+For each touchpoint, its negative sentences (and separately its positive ones) are clustered with
+BERTopic over the embeddings already in the store (never embedded twice): UMAP then HDBSCAN with
+``config.seed``, an es+en stop-word CountVectorizer (accents kept), exact duplicate texts fitted once
+(duplicates make UMAP irreproducible, shared/STACK.md) and counted back afterwards. The smallest theme
+is relative to the data (``min_theme_rel`` of the group, at least ``min_theme_abs`` sentences), and a
+touchpoint with fewer than ``min_group_sentences`` distinct sentences gets no theme at all. HDBSCAN's
+outliers are then reassigned to the nearest theme only when they sit as close to its centroid as that
+theme's own members do (a per-theme quantile, not a global cosine guess); the rest stay unassigned and
+their share is reported per touchpoint and polarity.
+
+``build_themes`` is the pure core (DataFrames in, DataFrames out); ``refresh_themes`` reads the store,
+calls it, and writes ``themes`` and ``theme_assignments`` in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from vocmine.config import VocmineConfig
+from vocmine.errors import VocmineError
+from vocmine.ids import text_hash
+from vocmine.pipelines import theme_labels, trends
+from vocmine.pipelines.theme_ids import DEFAULT_MIN_COSINE, match_themes, new_theme_id, previous_for_group
+from vocmine.pipelines.theme_overrides import ThemeOverrides, apply_membership_overrides, load_overrides
+
+logger = logging.getLogger(__name__)
+
+THEME_COLUMNS = [
+    "theme_id", "touchpoint", "polarity", "label", "label_alt", "language", "keywords", "size", "respondents",
+    "share_respondents", "mean_sentiment", "dominant_emotions", "rational_share", "verbatims", "first_seen",
+    "last_seen", "counts_per_period", "centroid", "status", "emerging", "emerging_evidence",
+]
+ASSIGNMENT_COLUMNS = ["sentence_id", "response_id", "theme_id", "probability"]
+REQUIRED_COLUMNS = ["sentence_id", "response_id", "text", "language", "touchpoint", "polarity", "created_at"]
+POLARITIES = ("negative", "positive")
+
+
+class ThemeError(VocmineError):
+    """Theme building got input it cannot use (missing columns, embeddings of the wrong shape)."""
+
+
+class ThemeSettings(BaseModel):
+    """Knobs of theme building. Defaults measured on twitter_airline_sentiment train (docs/themes.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_theme_abs: int = 5
+    min_theme_rel: float = 0.01
+    min_group_sentences: int = 15
+    umap_neighbors: int = 15
+    umap_components: int = 5
+    hdbscan_min_samples: int | None = None
+    cluster_selection_method: str = "eom"
+    reduce_outliers: bool = True
+    #: An outlier joins its nearest theme if its cosine to the centroid reaches this quantile of the
+    #: theme members' own cosines (0.1: as close as the theme's 10% least typical members).
+    outlier_quantile: float = 0.1
+    max_verbatims: int = 5
+    match_min_cosine: float = DEFAULT_MIN_COSINE
+    emerging_alpha: float = 0.01
+    period: str = "auto"
+    alt_label_min_sentences: int = 3
+    overrides_file: Path | None = None
+
+
+@dataclass(slots=True)
+class ThemeResult:
+    """Themes (``themes`` table shape), sentence assignments, and per-group stats (unassigned share)."""
+
+    themes: pd.DataFrame
+    assignments: pd.DataFrame
+    stats: pd.DataFrame
+    period_freq: str = "M"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def theme_settings(config: VocmineConfig) -> ThemeSettings:
+    """The ``[themes]`` section of the config when it has one, else the defaults."""
+    value = getattr(config, "themes", None)
+    if isinstance(value, ThemeSettings):
+        return value
+    if isinstance(value, BaseModel):
+        return ThemeSettings.model_validate(value.model_dump())
+    if isinstance(value, dict):
+        return ThemeSettings.model_validate(value)
+    return ThemeSettings()
+
+
+def _norm_text(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", str(text)).lower().split())
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return matrix / norms
+
+
+def min_theme_size(n_sentences: int, settings: ThemeSettings) -> int:
+    """Smallest theme: ``min_theme_rel`` of the group, never below ``min_theme_abs``."""
+    return max(settings.min_theme_abs, math.ceil(settings.min_theme_rel * n_sentences))
+
+
+def cluster_texts(
+    texts: list[str], embeddings: np.ndarray, settings: ThemeSettings, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """BERTopic (UMAP + HDBSCAN, precomputed embeddings, no embedding model) over distinct texts.
+
+    Returns topic per text (-1 = outlier) and HDBSCAN's membership strength. Topic numbers follow
+    BERTopic's order (largest first), which is deterministic for a fixed seed and unique inputs.
+    """
+    from bertopic import BERTopic
+    from hdbscan import HDBSCAN
+    from sklearn.feature_extraction.text import CountVectorizer
+    from umap import UMAP
+
+    n = len(texts)
+    min_size = min_theme_size(n, settings)
+    umap_model = UMAP(
+        n_neighbors=max(2, min(settings.umap_neighbors, n - 1)),
+        n_components=max(2, min(settings.umap_components, n - 2)),
+        min_dist=0.0,
+        metric="cosine",
+        random_state=seed,
+        low_memory=False,
+    )
+    hdbscan_model = HDBSCAN(
+        min_cluster_size=min_size,
+        min_samples=settings.hdbscan_min_samples,
+        metric="euclidean",
+        cluster_selection_method=settings.cluster_selection_method,
+        prediction_data=False,
+    )
+    vectorizer = CountVectorizer(stop_words=theme_labels.stop_words(), token_pattern=r"(?u)\b[^\W\d_]{2,}\b")
+    model = BERTopic(
+        embedding_model=None,
+        umap_model=umap_model,
+        hdbscan_model=hdbscan_model,
+        vectorizer_model=vectorizer,
+        calculate_probabilities=False,
+        min_topic_size=min_size,
+        verbose=False,
+    )
+    try:
+        topics, probabilities = model.fit_transform(texts, embeddings=np.asarray(embeddings, dtype=np.float32))
+    except ValueError as error:  # e.g. an empty vocabulary after stop words: no usable themes
+        logger.warning("BERTopic could not fit %d texts (%s); leaving them unassigned", n, error)
+        return np.full(n, -1), np.zeros(n)
+    probs = np.zeros(n) if probabilities is None else np.asarray(probabilities, dtype=float).reshape(n, -1).max(axis=1)
+    return np.asarray(topics), probs
+
+
+def _reassign_outliers(
+    topics: np.ndarray, probs: np.ndarray, embeddings: np.ndarray, quantile: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Give an outlier to its nearest theme if it is as typical as the theme's ``quantile`` member."""
+    topics = topics.copy()
+    probs = probs.copy()
+    ids = sorted(t for t in set(topics.tolist()) if t >= 0)
+    outliers = np.flatnonzero(topics < 0)
+    if not ids or len(outliers) == 0:
+        return topics, probs
+    unit = _unit(embeddings)
+    centroids = _unit(np.stack([unit[topics == t].mean(axis=0) for t in ids]))
+    member_cos = {t: np.sort(unit[topics == t] @ centroids[k]) for k, t in enumerate(ids)}
+    floors = {t: float(np.quantile(member_cos[t], quantile)) for t in ids}
+    sims = unit[outliers] @ centroids.T
+    for row, i in enumerate(outliers):
+        k = int(np.argmax(sims[row]))
+        t = ids[k]
+        if sims[row, k] >= floors[t]:
+            topics[i] = t
+            probs[i] = float(np.searchsorted(member_cos[t], sims[row, k])) / len(member_cos[t])
+    return topics, probs
+
+
+@dataclass(slots=True)
+class _Group:
+    touchpoint: str
+    polarity: str
+    rows: np.ndarray  # row positions in the sentences frame
+    members: dict[str, list[int]] = field(default_factory=dict)  # theme id -> row positions
+    probability: dict[int, float] = field(default_factory=dict)  # row position -> probability
+    centroids: dict[str, np.ndarray] = field(default_factory=dict)  # clustering centroids (for matching)
+    is_new: dict[str, bool] = field(default_factory=dict)
+    unique_texts: int = 0
+    skipped: str | None = None
+
+
+def _cluster_group(
+    group: _Group,
+    frame: pd.DataFrame,
+    embeddings: np.ndarray,
+    settings: ThemeSettings,
+    seed: int,
+    previous: pd.DataFrame | None,
+) -> None:
+    keys = frame["_key"].to_numpy()[group.rows]
+    unique_keys = list(dict.fromkeys(sorted(keys)))  # sorted: input row order must not change the fit
+    first_row = {}
+    for position, key in zip(group.rows, keys, strict=True):
+        first_row.setdefault(key, position)
+    group.unique_texts = len(unique_keys)
+    if len(unique_keys) < settings.min_group_sentences:
+        group.skipped = f"{len(unique_keys)} distinct sentences < min_group_sentences={settings.min_group_sentences}"
+        return
+    unique_rows = np.array([first_row[k] for k in unique_keys])
+    unique_texts = frame["text"].to_numpy()[unique_rows].tolist()
+    unique_emb = embeddings[unique_rows]
+    topics, probs = cluster_texts(unique_texts, unique_emb, settings, seed)
+    if settings.reduce_outliers:
+        topics, probs = _reassign_outliers(topics, probs, unique_emb, settings.outlier_quantile)
+    topic_of_key = dict(zip(unique_keys, topics.tolist(), strict=True))
+    prob_of_key = dict(zip(unique_keys, probs.tolist(), strict=True))
+    by_topic: dict[int, list[int]] = {}
+    for position, key in zip(group.rows, keys, strict=True):
+        topic = topic_of_key[key]
+        if topic >= 0:
+            by_topic.setdefault(topic, []).append(int(position))
+            group.probability[int(position)] = float(prob_of_key[key])
+    if not by_topic:
+        return
+    topic_ids = sorted(by_topic)
+    unit = _unit(embeddings)
+    centroids = np.stack([_unit(unit[by_topic[t]].mean(axis=0)) for t in topic_ids])
+    prev = previous_for_group(previous, group.touchpoint, group.polarity)
+    matches = match_themes(
+        centroids,
+        prev["theme_id"].tolist(),
+        np.stack([np.asarray(c, dtype=np.float32) for c in prev["centroid"]]) if len(prev) else np.zeros((0, 1)),
+        settings.match_min_cosine,
+    )
+    has_previous = previous is not None and not previous.empty
+    for k, topic in enumerate(topic_ids):
+        rows = sorted(by_topic[topic])
+        if k in matches:
+            theme_id = matches[k][0]
+        else:
+            theme_id = new_theme_id(group.touchpoint, group.polarity, frame["_hash"].to_numpy()[rows].tolist())
+        group.members[theme_id] = rows
+        group.centroids[theme_id] = centroids[k]
+        group.is_new[theme_id] = has_previous and k not in matches
+
+
+def _dominant_emotions(values: pd.Series, top: int = 3, min_share: float = 0.15) -> str | None:
+    counts: Counter[str] = Counter()
+    n = 0
+    for value in values.dropna():
+        labels = [v.strip() for v in str(value).split(";") if v.strip() and v.strip() not in ("none", "others")]
+        n += 1
+        counts.update(set(labels))
+    if n == 0:
+        return None
+    chosen = [e for e, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c / n >= min_share][:top]
+    return ";".join(chosen) or None
+
+
+def _verbatims(rows: list[int], frame: pd.DataFrame, unit: np.ndarray, centroid: np.ndarray, k: int) -> list[dict]:
+    """Up to ``k`` typical yet diverse verbatims: MMR over the 40 most central distinct sentences."""
+    seen: dict[str, int] = {}
+    for r in sorted(rows, key=lambda r: (-float(unit[r] @ centroid), r)):
+        seen.setdefault(frame["_key"].iat[r], r)
+        if len(seen) >= 40:
+            break
+    candidates = list(seen.values())
+    vectors = unit[candidates]
+    relevance = vectors @ centroid
+    chosen: list[int] = []
+    while len(chosen) < min(k, len(candidates)):
+        redundancy = (vectors @ vectors[chosen].T).max(axis=1) if chosen else np.zeros(len(candidates))
+        score = 0.6 * relevance - 0.4 * redundancy
+        score[chosen] = -np.inf
+        near_duplicate = redundancy > 0.97
+        score[near_duplicate] = -np.inf
+        best = int(np.argmax(score))
+        if not np.isfinite(score[best]):
+            break
+        chosen.append(best)
+    out = []
+    for c in chosen:
+        r = candidates[c]
+        out.append(
+            {
+                "sentence_id": str(frame["sentence_id"].iat[r]),
+                "response_id": str(frame["response_id"].iat[r]),
+                "text": str(frame["text"].iat[r]),
+                "language": frame["language"].iat[r],
+            }
+        )
+    return out
+
+
+def _label_group(
+    members: dict[str, list[int]],
+    frame: pd.DataFrame,
+    embeddings: np.ndarray,
+    centroids: dict[str, np.ndarray],
+    settings: ThemeSettings,
+    embed_phrases: Callable[[list[str]], np.ndarray] | None,
+) -> dict[str, theme_labels.ThemeLabel]:
+    """Labels for the sibling themes of one touchpoint/polarity, each in its majority language."""
+    theme_ids = sorted(members)
+    languages = frame["language"].to_numpy()
+    texts = frame["text"].to_numpy()
+    by_language: dict[str, dict[str, list[int]]] = {}
+    for theme_id in theme_ids:
+        for r in members[theme_id]:
+            by_language.setdefault(languages[r], {}).setdefault(theme_id, []).append(r)
+    scores: dict[tuple[str, str], dict[str, float]] = {}
+    for language, per_theme in by_language.items():
+        groups = [[texts[r] for r in per_theme.get(t, [])] for t in theme_ids]
+        for theme_id, theme_scores in zip(theme_ids, theme_labels.class_phrase_scores(groups), strict=True):
+            scores[(theme_id, language)] = theme_scores
+    labels: dict[str, theme_labels.ThemeLabel] = {}
+    for theme_id in theme_ids:
+        counts = Counter(languages[r] for r in members[theme_id])
+        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+        main_language = ordered[0][0]
+        results: dict[str, tuple[str | None, list[str]]] = {}
+        for language, count in ordered[:2]:
+            if language != main_language and count < settings.alt_label_min_sentences:
+                continue
+            rows = by_language[language][theme_id]
+            results[language] = theme_labels.pick_label(
+                scores.get((theme_id, language), {}),
+                [texts[r] for r in rows],
+                embeddings[rows],
+                centroids[theme_id],
+                embed_phrases,
+            )
+        label, keywords = results[main_language]
+        if label is None:  # no phrase shared by two sentences: fall back to the most central sentence
+            unit = _unit(embeddings[members[theme_id]])
+            best = members[theme_id][int(np.argmax(unit @ centroids[theme_id]))]
+            label = " ".join(str(texts[best]).split()[:8])
+        alt = next((results[lang][0] for lang in results if lang != main_language and results[lang][0]), None)
+        labels[theme_id] = theme_labels.ThemeLabel(
+            label=theme_labels.format_label(label),
+            language=str(main_language),
+            label_alt=theme_labels.format_label(alt) if alt else None,
+            keywords=keywords,
+        )
+    return labels
+
+
+def _prepare(sentences: pd.DataFrame, embeddings: np.ndarray) -> pd.DataFrame:
+    missing = [c for c in REQUIRED_COLUMNS if c not in sentences.columns]
+    if missing:
+        raise ThemeError(f"sentences frame lacks columns {missing}; has {list(sentences.columns)}")
+    if len(sentences) != len(embeddings):
+        raise ThemeError(f"{len(sentences)} sentences but {len(embeddings)} embeddings")
+    frame = sentences.reset_index(drop=True).copy()
+    for column in ("sentiment_score", "emotions", "component"):
+        if column not in frame.columns:
+            frame[column] = None
+    frame["text"] = frame["text"].fillna("").astype(str)
+    frame["language"] = frame["language"].fillna("und").astype(str)
+    frame["touchpoint"] = frame["touchpoint"].fillna("all").astype(str)
+    frame["created_at"] = pd.to_datetime(frame["created_at"], errors="coerce")
+    frame["_key"] = frame["text"].map(_norm_text)
+    frame["_hash"] = frame["_key"].map(text_hash)
+    return frame
+
+
+def build_themes(
+    sentences: pd.DataFrame,
+    embeddings: np.ndarray,
+    config: VocmineConfig,
+    previous: pd.DataFrame | None = None,
+    overrides: ThemeOverrides | Path | str | None = None,
+    *,
+    embed_phrases: Callable[[list[str]], np.ndarray] | None = None,
+    total_respondents: int | None = None,
+) -> ThemeResult:
+    """Cluster sentences into themes per touchpoint and polarity; match ids to ``previous``; apply overrides.
+
+    ``sentences``: sentence_id, response_id, text, language, touchpoint (one per row), polarity
+    ("negative"/"positive"; other rows are ignored), created_at, and optionally sentiment_score,
+    emotions (';'-joined), component. ``embeddings`` are row-aligned (n x d). ``previous`` is the
+    ``themes`` table of an earlier run. ``embed_phrases`` (optional) embeds label candidates with the
+    same embedder, KeyBERT-style; without it a phrase is represented by the sentences that contain it.
+    ``total_respondents`` is the denominator of ``share_respondents`` (default: distinct response ids).
+    """
+    settings = theme_settings(config)
+    embeddings = np.asarray(embeddings, dtype=np.float32)
+    frame = _prepare(sentences, embeddings)
+    if not isinstance(overrides, ThemeOverrides):
+        overrides = load_overrides(overrides if overrides is not None else settings.overrides_file)
+    total_respondents = total_respondents or max(1, frame["response_id"].nunique())
+    freq = trends.choose_period(frame["created_at"]) if settings.period == "auto" else settings.period
+    frame["_period"] = trends.period_labels(frame["created_at"], freq)
+    unit = _unit(embeddings)
+
+    in_scope = frame["polarity"].isin(POLARITIES).to_numpy()
+    groups: list[_Group] = []
+    for (touchpoint, polarity), part in frame[in_scope].groupby(["touchpoint", "polarity"], sort=True):
+        group = _Group(str(touchpoint), str(polarity), part.index.to_numpy())
+        _cluster_group(group, frame, embeddings, settings, config.seed, previous)
+        groups.append(group)
+
+    theme_rows: list[dict[str, Any]] = []
+    assignment_rows: list[dict[str, Any]] = []
+    stats_rows: list[dict[str, Any]] = []
+    texts = frame["text"].tolist()
+    produced: set[str] = set()
+    previous_ids = set(previous["theme_id"]) if previous is not None and not previous.empty else set()
+    for group in groups:
+        members, forced, merged_away = apply_membership_overrides(group.members, texts, overrides)
+        centroids = {t: _unit(unit[rows].mean(axis=0)) for t, rows in members.items()}
+        labels = _label_group(members, frame, embeddings, centroids, settings, embed_phrases) if members else {}
+        group_periods = frame.loc[group.rows, "_period"]
+        for theme_id in sorted(members):
+            rows = members[theme_id]
+            part = frame.iloc[rows]
+            per_period = trends.counts_per_period(part["_period"], group_periods)
+            is_new = group.is_new.get(theme_id, theme_id not in previous_ids if previous_ids else False)
+            verdict = trends.assess_emerging(per_period, is_new, alpha=settings.emerging_alpha)
+            label = labels[theme_id]
+            sentiment = pd.to_numeric(part["sentiment_score"], errors="coerce")
+            components = part["component"].dropna().astype(str)
+            respondents = int(part["response_id"].nunique())
+            theme_rows.append(
+                {
+                    "theme_id": theme_id,
+                    "touchpoint": group.touchpoint,
+                    "polarity": group.polarity,
+                    "label": forced.get(theme_id, label.label),
+                    "label_alt": label.label_alt,
+                    "language": label.language,
+                    "keywords": ";".join(label.keywords),
+                    "size": len(rows),
+                    "respondents": respondents,
+                    "share_respondents": respondents / total_respondents,
+                    "mean_sentiment": float(sentiment.mean()) if sentiment.notna().any() else None,
+                    "dominant_emotions": _dominant_emotions(part["emotions"]),
+                    "rational_share": float((components == "rational").mean()) if len(components) else None,
+                    "verbatims": json.dumps(
+                        _verbatims(rows, frame, unit, centroids[theme_id], settings.max_verbatims), ensure_ascii=False
+                    ),
+                    "first_seen": part["created_at"].min(),
+                    "last_seen": part["created_at"].max(),
+                    "counts_per_period": trends.to_json(per_period),
+                    "centroid": group.centroids.get(theme_id, centroids[theme_id]).astype(float).tolist(),
+                    "status": "active",
+                    "emerging": verdict.emerging,
+                    "emerging_evidence": verdict.evidence,
+                }
+            )
+            produced.add(theme_id)
+            for r in rows:
+                assignment_rows.append(
+                    {
+                        "sentence_id": frame["sentence_id"].iat[r],
+                        "response_id": frame["response_id"].iat[r],
+                        "theme_id": theme_id,
+                        "probability": group.probability.get(r, 1.0),
+                    }
+                )
+        for old_id, into in merged_away.items():
+            theme_rows.append(_merged_record(old_id, into, group, frame))
+            produced.add(old_id)
+        assigned = sum(len(v) for v in members.values())
+        stats_rows.append(
+            {
+                "touchpoint": group.touchpoint,
+                "polarity": group.polarity,
+                "sentences": len(group.rows),
+                "distinct_sentences": group.unique_texts,
+                "themes": len(members),
+                "unassigned": len(group.rows) - assigned,
+                "unassigned_share": (len(group.rows) - assigned) / max(1, len(group.rows)),
+                "skipped_reason": group.skipped,
+            }
+        )
+    if previous is not None and not previous.empty:
+        for record in previous[~previous["theme_id"].isin(produced)].to_dict("records"):
+            vanished = {c: record.get(c) for c in THEME_COLUMNS}
+            vanished.update(status="vanished", emerging=False, emerging_evidence=None)
+            theme_rows.append(vanished)
+    themes = pd.DataFrame(theme_rows, columns=THEME_COLUMNS)
+    assignments = pd.DataFrame(assignment_rows, columns=ASSIGNMENT_COLUMNS)
+    stats = pd.DataFrame(stats_rows)
+    logger.info(
+        "themes: %d active over %d touchpoint/polarity groups; %d of %d sentences unassigned",
+        int((themes["status"] == "active").sum()) if len(themes) else 0,
+        len(groups),
+        int(stats["unassigned"].sum()) if len(stats) else 0,
+        int(stats["sentences"].sum()) if len(stats) else 0,
+    )
+    return ThemeResult(themes=themes, assignments=assignments, stats=stats, period_freq=freq)
+
+
+def _merged_record(old_id: str, into: str, group: _Group, frame: pd.DataFrame) -> dict[str, Any]:
+    """A merged-away theme keeps a row (status 'merged', evidence naming the target) and its centroid,
+    so the next run still recognises the cause and merges it again."""
+    record: dict[str, Any] = dict.fromkeys(THEME_COLUMNS)
+    record.update(
+        theme_id=old_id,
+        touchpoint=group.touchpoint,
+        polarity=group.polarity,
+        label=f"merged into {into}",
+        size=0,
+        respondents=0,
+        share_respondents=0.0,
+        centroid=group.centroids[old_id].astype(float).tolist() if old_id in group.centroids else None,
+        status="merged",
+        emerging=False,
+        emerging_evidence=None,
+        verbatims="[]",
+        counts_per_period="{}",
+    )
+    return record
+
+
+# -- store level --------------------------------------------------------------------------------------
+_SENTENCES_SQL = """
+SELECT s.sentence_id, s.response_id, s.text, s.text_hash, COALESCE(s.language, r.language) AS language,
+       r.created_at, r.nps_class, COALESCE(a.touchpoint, r.touchpoint) AS given_touchpoint
+FROM sentences s
+LEFT JOIN responses r ON r.response_id = s.response_id
+LEFT JOIN answers a ON a.answer_id = s.answer_id
+WHERE s.text IS NOT NULL AND length(trim(s.text)) > 0
+ORDER BY s.sentence_id
+"""
+_ANNOTATIONS_SQL = """
+SELECT target_id, task, label, CAST(scores AS VARCHAR) AS scores FROM annotations
+WHERE level = 'sentence' AND task IN ('sentiment', 'touchpoint', 'emotion', 'component')
+"""
+
+
+def _sentiment_score(scores: str | None) -> float | None:
+    try:
+        values = json.loads(scores) if scores else {}
+        return float(values.get("positive", 0.0)) - float(values.get("negative", 0.0))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def load_theme_input(store: Any) -> tuple[pd.DataFrame, int]:
+    """Sentences of the store in ``build_themes`` shape (touchpoints exploded), and the respondent count.
+
+    Polarity comes from sentence sentiment annotations; with none at all, detractors' sentences count as
+    negative and promoters' as positive (logged). Touchpoints come from touchpoint annotations, else from
+    the answer's or response's own touchpoint, else a single "all".
+    """
+    sentences = store.df(_SENTENCES_SQL)
+    total_respondents = int(store.scalar("SELECT count(*) FROM responses") or 0)
+    annotations = store.df(_ANNOTATIONS_SQL)
+    by_task = {task: part.set_index("target_id") for task, part in annotations.groupby("task")}
+    if "sentiment" in by_task:
+        sentiment = by_task["sentiment"]
+        sentences["polarity"] = sentences["sentence_id"].map(sentiment["label"])
+        sentences["sentiment_score"] = sentences["sentence_id"].map(sentiment["scores"]).map(_sentiment_score)
+    else:
+        logger.warning("no sentiment annotations in the store: using NPS class (detractor=negative) as polarity")
+        sentences["polarity"] = sentences["nps_class"].map({"detractor": "negative", "promoter": "positive"})
+        sentences["sentiment_score"] = None
+    for task, column in (("emotion", "emotions"), ("component", "component")):
+        sentences[column] = sentences["sentence_id"].map(by_task[task]["label"]) if task in by_task else None
+    if "touchpoint" in by_task:
+        labels = sentences["sentence_id"].map(by_task["touchpoint"]["label"])
+        sentences["touchpoint"] = [
+            [t.strip() for t in str(v).split(";") if t.strip()] if isinstance(v, str) and v.strip() else ["other"]
+            for v in labels
+        ]
+        sentences = sentences.explode("touchpoint", ignore_index=True)
+    else:
+        logger.info("no touchpoint annotations: using the answers'/responses' touchpoint, else 'all'")
+        sentences["touchpoint"] = sentences["given_touchpoint"].fillna("all")
+    return sentences, total_respondents or int(sentences["response_id"].nunique())
+
+
+def _store_embeddings(texts: list[str], hashes: list[str], store: Any, config: VocmineConfig) -> np.ndarray:
+    """Vectors from the store's cache; only missing ones are computed (and cached) by the embedder."""
+    from vocmine.models.embedders import embed_cached, resolve_embedder
+
+    embedder = resolve_embedder(config.analysis.embedder)
+    cached = store.cached_embeddings(embedder.name, hashes)
+    missing = sorted({t for t, h in zip(texts, hashes, strict=True) if h not in cached})
+    if missing:
+        logger.info("%d sentence vectors missing from the cache: embedding them once", len(missing))
+        embed_cached(missing, embedder, store)
+        cached = store.cached_embeddings(embedder.name, hashes)
+    if not hashes:
+        return np.zeros((0, getattr(embedder, "dim", 0)), dtype=np.float32)
+    dim = len(next(iter(cached.values())))
+    out = np.zeros((len(hashes), dim), dtype=np.float32)
+    for i, h in enumerate(hashes):
+        out[i] = cached[h]
+    return out
+
+
+def refresh_themes(
+    store: Any, config: VocmineConfig, run_id: str, overrides: ThemeOverrides | Path | str | None = None
+) -> dict[str, Any]:
+    """Rebuild themes from the store and write ``themes`` + ``theme_assignments`` in one transaction.
+
+    ``overrides`` defaults to the ``[themes] overrides_file`` setting, else ``theme_overrides.toml``
+    beside the store file when it exists. Returns run stats for the ``runs`` table.
+    """
+    from vocmine.models.embedders import embed_cached, resolve_embedder
+    from vocmine.store import utcnow
+
+    settings = theme_settings(config)
+    if overrides is None:
+        default_file = Path(store.path).parent / "theme_overrides.toml"
+        overrides = settings.overrides_file or (default_file if default_file.exists() else None)
+    sentences, total_respondents = load_theme_input(store)
+    sentences = sentences[sentences["polarity"].isin(POLARITIES)].reset_index(drop=True)
+    hashes = [h if isinstance(h, str) and h else text_hash(t) for h, t in zip(sentences["text_hash"], sentences["text"],
+                                                                               strict=True)]
+    embeddings = _store_embeddings(sentences["text"].tolist(), hashes, store, config)
+    embedder = resolve_embedder(config.analysis.embedder)
+    previous = store.df("SELECT * FROM themes")
+    result = build_themes(
+        sentences,
+        embeddings,
+        config,
+        previous=previous if len(previous) else None,
+        overrides=overrides,
+        embed_phrases=lambda phrases: embed_cached(phrases, embedder, store),
+        total_respondents=total_respondents,
+    )
+    themes = result.themes.copy()
+    themes["run_id"] = run_id
+    themes["updated_at"] = utcnow()
+    # theme_assignments has sentence_id as its key: a sentence in two touchpoints keeps its likeliest theme.
+    assignments = (
+        result.assignments.sort_values(["sentence_id", "probability", "theme_id"], ascending=[True, False, True])
+        .drop_duplicates("sentence_id")
+        .assign(run_id=run_id)
+    )
+    with store.transaction() as con:
+        con.execute("DELETE FROM theme_assignments")
+        store.upsert("themes", themes)
+        store.upsert("theme_assignments", assignments)
+    active = themes[themes["status"] == "active"]
+    stats = result.stats
+    return {
+        "themes_active": int(len(active)),
+        "themes_new": int(active["emerging_evidence"].fillna("").str.startswith("new theme").sum()),
+        "themes_emerging": int(active["emerging"].fillna(False).astype(bool).sum()),
+        "themes_vanished": int((themes["status"] == "vanished").sum()),
+        "sentences": int(stats["sentences"].sum()) if len(stats) else 0,
+        "unassigned_share": float(stats["unassigned"].sum() / max(1, stats["sentences"].sum())) if len(stats) else 0.0,
+        "groups": stats.to_dict("records"),
+        "period": result.period_freq,
+    }
