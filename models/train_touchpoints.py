@@ -1,0 +1,324 @@
+"""Train and evaluate touchpoint assignment (``vocmine train touchpoints`` / ``vocmine evaluate touchpoints``).
+
+Evaluation data: SemEval-2016 Task 5 restaurants, slot 1, official test sets (English
+EN_REST_SB1_TEST.xml.gold, Spanish es_rest16_test_gold.xml), scored at the ENTITY level:
+
+- each sentence's gold is the set of ENTITY parts of its opinions' categories; sentences with no
+  opinion, and OutOfScope sentences (which carry none), are kept and have the empty set ("no entity");
+- a prediction is the set of SemEval entities that the predicted touchpoints map to
+  (:data:`SEMEVAL_ENTITY_OF`, :func:`touchpoints_to_entities`);
+- micro-F1 = 2·TP / (2·TP + FP + FN) over (sentence, entity) pairs, over all sentences.
+
+Price: the restaurant taxonomy has a "price" touchpoint, while SemEval keeps prices as an ATTRIBUTE of
+FOOD, DRINKS or RESTAURANT. Training labels map FOOD#PRICES to {food, price}, DRINKS#PRICES to
+{drinks, price} and RESTAURANT#PRICES to {price}; back at entity level, "price" counts as RESTAURANT
+only when neither food nor drinks is predicted (a price alone is the restaurant's price).
+
+The supervised head is also scored at the finer ENTITY#ATTRIBUTE level (slot 1 proper) by a second head
+trained on the 12 categories, for comparison with the SemEval-2016 systems.
+Thresholds and C are chosen on TRAIN (cross-validation), never on test.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vocmine.errors import InputError, VocmineError
+from vocmine.nlp.taxonomy import Taxonomy, load_taxonomy, parse_taxonomy
+from vocmine.nlp.touchpoint import SHIPPED_HEADS, TouchpointHead, ZeroShotTouchpoints, split_labels
+from vocmine.registry import register
+
+logger = logging.getLogger(__name__)
+
+#: Restaurant taxonomy touchpoint -> SemEval-2016 ENTITY ("price" is resolved by touchpoints_to_entities).
+SEMEVAL_ENTITY_OF = {
+    "food": "FOOD",
+    "drinks": "DRINKS",
+    "service": "SERVICE",
+    "ambience": "AMBIENCE",
+    "location": "LOCATION",
+    "restaurant": "RESTAURANT",
+    "price": "RESTAURANT",
+}
+SEMEVAL_ENTITIES = ["FOOD", "DRINKS", "SERVICE", "AMBIENCE", "LOCATION", "RESTAURANT"]
+
+#: SemEval-2016 ENTITY#ATTRIBUTE -> restaurant-taxonomy touchpoints (the training labels).
+_ENTITY_TOUCHPOINT = {e: t for t, e in SEMEVAL_ENTITY_OF.items() if t != "price"}
+
+DATASET = "semeval16_rest"
+
+
+def category_to_touchpoints(category: str) -> list[str]:
+    """FOOD#QUALITY -> [food]; FOOD#PRICES -> [food, price]; RESTAURANT#PRICES -> [price]."""
+    entity, _, attribute = category.partition("#")
+    if attribute == "PRICES":
+        return ["price"] if entity == "RESTAURANT" else [_ENTITY_TOUCHPOINT[entity], "price"]
+    return [_ENTITY_TOUCHPOINT[entity]]
+
+
+def semeval_touchpoints(categories: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for category in categories:
+        for tp in category_to_touchpoints(category):
+            if tp not in out:
+                out.append(tp)
+    return out
+
+
+def touchpoints_to_entities(touchpoints: Sequence[str]) -> set[str]:
+    """Predicted restaurant touchpoints -> SemEval entities (the explicit, documented mapping)."""
+    entities = {SEMEVAL_ENTITY_OF[t] for t in touchpoints if t != "price"}
+    if "price" in touchpoints and not ({"food", "drinks"} & set(touchpoints)):
+        entities.add("RESTAURANT")
+    return entities
+
+
+def micro_f1(gold: Sequence[set[str]], predicted: Sequence[set[str]]) -> dict[str, float]:
+    tp = sum(len(g & p) for g, p in zip(gold, predicted, strict=True))
+    fp = sum(len(p - g) for g, p in zip(gold, predicted, strict=True))
+    fn = sum(len(g - p) for g, p in zip(gold, predicted, strict=True))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0
+    return {"f1": f1, "precision": precision, "recall": recall}
+
+
+def _embedder():  # noqa: ANN202
+    from vocmine.models.embedders import E5Embedder
+
+    return E5Embedder()
+
+
+def embed(texts: Sequence[str], embedder=None) -> np.ndarray:  # noqa: ANN001
+    """e5 "query:" vectors through the shared disk cache (embedding is the slow part)."""
+    from vocmine.models.embedding_cache import embed_with_disk_cache
+
+    return embed_with_disk_cache(list(texts), embedder or _embedder())
+
+
+def load_split(language: str, split: str, data_dir: Path | None = None) -> pd.DataFrame:
+    """SemEval-2016 sentences with ``touchpoints`` (training labels) and ``entity_set`` (gold for scoring).
+
+    ``split="train"`` for Spanish is the official train (our train + dev files together)."""
+    from vocmine.models.datasets import load_semeval16
+
+    if language == "es" and split == "train":
+        frame = pd.concat(
+            [load_semeval16("es", "train", data_dir), load_semeval16("es", "dev", data_dir)], ignore_index=True
+        )
+    else:
+        frame = load_semeval16(language, split, data_dir)  # type: ignore[arg-type]
+    frame = frame[frame["text"].str.strip() != ""].reset_index(drop=True)
+    frame["touchpoints"] = frame["categories"].map(semeval_touchpoints)
+    frame["entity_set"] = frame["entities"].map(set)
+    return frame
+
+
+def read_labels_csv(path: Path | str, taxonomy: Taxonomy) -> pd.DataFrame:
+    """A CSV with columns ``text`` and ``touchpoints`` (';'-joined, empty or "other" for none)."""
+    path = Path(path)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for column in ("text", "touchpoints"):
+        if column not in frame.columns:
+            raise InputError(str(path), None, column, "a column named " + column, f"columns {list(frame.columns)}")
+    labels = []
+    for row, (text, value) in enumerate(zip(frame["text"], frame["touchpoints"], strict=True), start=2):
+        if not text.strip():
+            raise InputError(str(path), row, "text", "a non-empty text", text)
+        names = []
+        for part in split_labels(value):
+            canonical = taxonomy.canonical(part)
+            if canonical is None:
+                raise InputError(str(path), row, "touchpoints", f"one of {', '.join(taxonomy.names)}", part)
+            names.append(canonical)
+        labels.append(names)
+    return pd.DataFrame({"text": frame["text"], "touchpoints": labels})
+
+
+def zero_shot_predictions(frame: pd.DataFrame, vectors: np.ndarray, zero_shot: ZeroShotTouchpoints) -> list[set[str]]:
+    return [touchpoints_to_entities(d) for d in zero_shot.predict(frame["text"].tolist(), vectors)]
+
+
+class _CategoryHead:
+    """One-vs-rest LR over the 12 ENTITY#ATTRIBUTE categories (slot-1 comparison only)."""
+
+    def __init__(self, categories: list[str], C: float, seed: int) -> None:
+        taxonomy = parse_taxonomy(
+            {
+                "name": "semeval16_categories",
+                "touchpoint": [
+                    {"name": c, "description_en": c, "description_es": c} for c in categories
+                ],
+            }
+        )
+        self.head = TouchpointHead(taxonomy, C=C, zero_shot_features=False, random_state=seed)
+
+    def fit(self, frame: pd.DataFrame, vectors: np.ndarray) -> _CategoryHead:
+        self.head.fit(frame["text"].tolist(), vectors, frame["categories"].tolist())
+        return self
+
+    def predict(self, frame: pd.DataFrame, vectors: np.ndarray) -> list[set[str]]:
+        return [set(d) for d in self.head.predict(frame["text"].tolist(), vectors)]
+
+
+def sample_per_touchpoint(labels: Sequence[Sequence[str]], names: Sequence[str], k: int, seed: int) -> np.ndarray:
+    """Indices of a training subset with (up to) ``k`` positives per touchpoint and ``k`` "other" sentences:
+    the few-shot budget an analyst would label."""
+    rng = np.random.default_rng(seed)
+    chosen: set[int] = set()
+    pools = {name: [i for i, labs in enumerate(labels) if name in labs] for name in names}
+    pools["__other__"] = [i for i, labs in enumerate(labels) if not labs]
+    for pool in pools.values():
+        have = sum(1 for i in pool if i in chosen)
+        rest = [i for i in pool if i not in chosen]
+        need = max(0, k - have)
+        if need and rest:
+            chosen.update(rng.choice(rest, size=min(need, len(rest)), replace=False).tolist())
+    return np.asarray(sorted(chosen), dtype=int)
+
+
+@register("task", "touchpoints")
+class TouchpointsTask:
+    """``vocmine train touchpoints`` and ``vocmine evaluate touchpoints``."""
+
+    name = "touchpoints"
+    #: Regularisation of the shipped head, chosen by 5-fold CV on the SemEval-2016 train sets.
+    C = 1.0
+
+    def train(
+        self,
+        data_dir: Path | str | None = None,
+        out_dir: Path | str | None = None,
+        seed: int = 42,
+        taxonomy: str | Path | None = None,
+        labels: Path | str | None = None,
+    ) -> dict[str, Any]:
+        """Train a head for ``taxonomy`` from ``labels`` (CSV text,touchpoints), or, with no labels, the
+        restaurant head from the SemEval-2016 en + es official train sets. Writes ``head.json`` and
+        ``head.safetensors`` under ``out_dir`` (default: the shipped weights folder, as
+        ``restaurant.json``/``restaurant.safetensors``)."""
+        started = time.perf_counter()
+        embedder = _embedder()
+        if labels is not None:
+            tax = load_taxonomy(taxonomy or "retail")
+            frame = read_labels_csv(labels, tax)
+            source = str(labels)
+        else:
+            if taxonomy is not None and load_taxonomy(taxonomy).name != "restaurant":
+                raise VocmineError("without --labels only the restaurant taxonomy can be trained (from SemEval-2016)")
+            tax = load_taxonomy("restaurant")
+            data = Path(data_dir) if data_dir else None
+            frame = pd.concat([load_split("en", "train", data), load_split("es", "train", data)], ignore_index=True)
+            source = "SemEval-2016 Task 5 restaurants, official train sets en + es"
+        vectors = embed(frame["text"].tolist(), embedder)
+        zero_shot = ZeroShotTouchpoints(tax, embedder=embedder).fit()
+        head = TouchpointHead(tax, C=self.C, random_state=seed).fit(
+            frame["text"].tolist(), vectors, frame["touchpoints"].tolist(), zero_shot
+        )
+        head.trained_on_ = {"source": source, "sentences": len(frame), "seed": seed}
+        if out_dir is None and labels is None:
+            target, name = SHIPPED_HEADS, tax.name
+        else:
+            target, name = Path(out_dir or "touchpoint_head"), "head"
+        head.save(target, name=name)
+        return {
+            "task": "touchpoints",
+            "taxonomy": tax.name,
+            "sentences": len(frame),
+            "labels_per_touchpoint": {n: int(sum(n in labs for labs in frame["touchpoints"])) for n in tax.names},
+            "out": str(target / f"{name}.json"),
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+
+    def evaluate(self, data_dir: Path | str | None = None, seed: int = 42) -> pd.DataFrame:
+        """Entity-level micro-F1 on the official SemEval-2016 tests, zero-shot and supervised, per language,
+        plus the ENTITY#ATTRIBUTE-level figure of a category head. Trains in memory (train sets only)."""
+        data = Path(data_dir) if data_dir else None
+        embedder = _embedder()
+        tax = load_taxonomy("restaurant")
+        zero_shot = ZeroShotTouchpoints(tax, embedder=embedder).fit()
+        train = {lang: load_split(lang, "train", data) for lang in ("en", "es")}
+        test = {lang: load_split(lang, "test", data) for lang in ("en", "es")}
+        train_vec = {lang: embed(f["text"].tolist(), embedder) for lang, f in train.items()}
+        test_vec = {lang: embed(f["text"].tolist(), embedder) for lang, f in test.items()}
+        both = pd.concat(list(train.values()), ignore_index=True)
+        both_vec = np.vstack([train_vec["en"], train_vec["es"]])
+        head = TouchpointHead(tax, C=self.C, random_state=seed).fit(
+            both["text"].tolist(), both_vec, both["touchpoints"].tolist(), zero_shot
+        )
+        categories = sorted({c for cats in both["categories"] for c in cats})
+        category_head = _CategoryHead(categories, C=self.C, seed=seed).fit(both, both_vec)
+        rows = []
+
+        def add(lang: str, model: str, metric: str, value: float, n: int) -> None:
+            rows.append(
+                {"task": "touchpoints", "dataset": DATASET, "language": lang, "split": "test", "model": model,
+                 "metric": metric, "value": round(float(value), 4), "n": n}
+            )
+
+        for lang in ("en", "es"):
+            frame, vectors = test[lang], test_vec[lang]
+            gold = frame["entity_set"].tolist()
+            texts = frame["text"].tolist()
+            started = time.perf_counter()
+            predicted = zero_shot_predictions(frame, vectors, zero_shot)
+            zs_rate = len(frame) / max(time.perf_counter() - started, 1e-9)
+            add(lang, "zero-shot:restaurant", "entity_micro_f1", micro_f1(gold, predicted)["f1"], len(frame))
+            started = time.perf_counter()
+            predicted = [touchpoints_to_entities(d) for d in head.predict(texts, vectors, zero_shot)]
+            head_rate = len(frame) / max(time.perf_counter() - started, 1e-9)
+            add(lang, "supervised:restaurant", "entity_micro_f1", micro_f1(gold, predicted)["f1"], len(frame))
+            gold_categories = [set(c) for c in frame["categories"]]
+            add(lang, "supervised:categories", "category_micro_f1",
+                micro_f1(gold_categories, category_head.predict(frame, vectors))["f1"], len(frame))
+            add(lang, "zero-shot:restaurant", "sentences_per_s_given_vectors", zs_rate, len(frame))
+            add(lang, "supervised:restaurant", "sentences_per_s_given_vectors", head_rate, len(frame))
+        return pd.DataFrame(rows)
+
+    def learning_curve(
+        self,
+        data_dir: Path | str | None = None,
+        sizes: Sequence[int | None] = (8, 16, 32, 64, None),
+        repeats: int = 3,
+        seed: int = 42,
+    ) -> pd.DataFrame:
+        """Entity micro-F1 on each official test vs labels per touchpoint, training on that language's
+        train set only (``None`` = all of it); mean and spread over ``repeats`` random draws."""
+        data = Path(data_dir) if data_dir else None
+        embedder = _embedder()
+        tax = load_taxonomy("restaurant")
+        zero_shot = ZeroShotTouchpoints(tax, embedder=embedder).fit()
+        rows = []
+        for lang in ("en", "es"):
+            train, test = load_split(lang, "train", data), load_split(lang, "test", data)
+            train_vec, test_vec = embed(train["text"].tolist(), embedder), embed(test["text"].tolist(), embedder)
+            gold = test["entity_set"].tolist()
+            zs = micro_f1(gold, zero_shot_predictions(test, test_vec, zero_shot))["f1"]
+            for size in sizes:
+                scores, counts = [], []
+                for r in range(repeats if size is not None else 1):
+                    if size is None:
+                        idx = np.arange(len(train))
+                    else:
+                        idx = sample_per_touchpoint(train["touchpoints"].tolist(), tax.names, size, seed + r)
+                    part = train.iloc[idx]
+                    head = TouchpointHead(tax, C=self.C, random_state=seed).fit(
+                        part["text"].tolist(), train_vec[idx], part["touchpoints"].tolist(), zero_shot
+                    )
+                    decisions = head.predict(test["text"].tolist(), test_vec, zero_shot)
+                    predicted = [touchpoints_to_entities(d) for d in decisions]
+                    scores.append(micro_f1(gold, predicted)["f1"])
+                    counts.append(len(idx))
+                rows.append(
+                    {"language": lang, "labels_per_touchpoint": "all" if size is None else size,
+                     "train_sentences": int(np.mean(counts)), "entity_micro_f1": float(np.mean(scores)),
+                     "f1_min": float(np.min(scores)), "f1_max": float(np.max(scores)), "zero_shot_f1": zs}
+                )
+        return pd.DataFrame(rows)
