@@ -108,7 +108,8 @@ def line_chart_svg(points: Sequence[IntervalPoint], *, title: str, width: int = 
                 f'stroke="{BLUE}" stroke-width="2"><title>{escape(tip)}</title></circle>'
             )
         if i % label_every == 0 or i == count - 1:
-            body.append(_text(x(i), top + plot_h + 16, p.label, anchor="middle", size=10))
+            anchor = "end" if i == count - 1 and count > 1 else "start" if i == 0 and count > 1 else "middle"
+            body.append(_text(x(i), top + plot_h + 16, p.label, anchor=anchor, size=10))
     return _svg(width, height, body, kind="line", title=title)
 
 
@@ -134,7 +135,7 @@ def interval_bars_svg(
 ) -> Markup:
     """Horizontal bars (or dots) from zero with interval whiskers: NPS impact per cause, NPS per branch.
 
-    Positive bars are red (they cost promoters when the value is an impact); with ``bars=False`` the
+    Negative bars are red (an NPS impact below zero costs points); with ``bars=False`` the
     chart is a dot plot of estimates, as fits NPS per branch where zero is not a natural baseline.
     """
     row_h, top, bottom, right = 24, 8, 28, 16
@@ -158,7 +159,7 @@ def interval_bars_svg(
         body.append(_text(label_width, cy + 4, label, anchor="end", size=11, fill=MUTED if row.small_n else INK))
         if row.value is None:
             continue
-        colour = RED if row.value > 0 and bars else GREEN if bars else BLUE
+        colour = (RED if row.value < 0 else GREEN) if bars else BLUE
         if bars:
             start, end = sorted((x(0), x(row.value)))
             body.append(

@@ -18,10 +18,10 @@ from typing import Any
 
 import pandas as pd
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from vocmine.pipelines.report_data import merged_kpis, sentence_annotations
 
 from vocmine.config import VocmineConfig
 from vocmine.errors import VocmineError
+from vocmine.pipelines.report_data import merged_kpis, sentence_annotations
 from vocmine.store import Store
 
 logger = logging.getLogger(__name__)

@@ -12,21 +12,31 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from vocmine import __version__
 from vocmine.config import VocmineConfig
 from vocmine.pipelines import charts
 from vocmine.pipelines.exports import export_tables
 from vocmine.pipelines.i18n import translator
-from vocmine.pipelines.report_data import EMOTIONS, ReportData, load_report_data
+from vocmine.pipelines.report_data import EMOTIONS, ReportData, impact_rank, load_report_data
 from vocmine.store import Store
 
 logger = logging.getLogger(__name__)
+
+
+def _vocmine_version() -> str:
+    # Read from the installed metadata: ``from vocmine import __version__`` breaks under pytest, where the
+    # tests/vocmine folder can shadow the package as a namespace package.
+    try:
+        return version("vocmine")
+    except PackageNotFoundError:
+        return "unknown"
+
 
 TEMPLATES = Path(__file__).parent / "templates"
 REPORT_TEMPLATE = "report.html.j2"
@@ -114,7 +124,7 @@ def build_charts(data: ReportData, t: dict[str, str]) -> dict[str, Any]:
             title=t["trend"],
         )
     causes = [c for tp in data.touchpoints for c in tp.causes if c.impact is not None]
-    causes.sort(key=lambda c: -(c.impact or 0))
+    causes.sort(key=impact_rank)
     if causes:
         result["impact"] = charts.interval_bars_svg(
             [charts.IntervalPoint(f"{c.label} · {c.touchpoint}", c.impact, c.impact_low, c.impact_high, c.small_n)
@@ -165,7 +175,7 @@ def render_report(data: ReportData) -> str:
         charts=build_charts(data, t),
         sections=SECTIONS,
         csp=CONTENT_SECURITY_POLICY,
-        version=__version__,
+        version=_vocmine_version(),
         emotions=EMOTIONS,
     )
 

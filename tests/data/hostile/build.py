@@ -217,7 +217,8 @@ def build_sample_store(
         frames["sources"] = pd.DataFrame([
             {"path": "encuesta.csv", "file_hash": "a1", "source": "encuesta_tiendas", "rows_read": n_responses,
              "rows_rejected": 2},
-            {"path": "reviews.xlsx", "file_hash": "b2", "source": "google_reviews", "rows_read": 40, "rows_rejected": 1},
+            {"path": "reviews.xlsx", "file_hash": "b2", "source": "google_reviews", "rows_read": 40,
+             "rows_rejected": 1},
         ])
     with store.transaction():
         for table, frame in frames.items():
@@ -235,21 +236,24 @@ def _nps(classes: pd.Series) -> float:
     return 100 * ((classes == "promoter").sum() - (classes == "detractor").sum()) / n if n else 0.0
 
 
+def _nps_arrays(points: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Row-wise NPS(all) - NPS(not mentioning) for bootstrap matrices of +1/0/-1 points."""
+    rest = np.where(~mask, points, 0).sum(axis=1) / np.maximum((~mask).sum(axis=1), 1)
+    return 100 * (points.mean(axis=1) - rest)
+
+
 def _drivers(responses: pd.DataFrame, assignments: pd.DataFrame, themes: pd.DataFrame,
              rng: np.random.Generator) -> pd.DataFrame:
     """Impact with a small bootstrap and a crude strength (detractor-rate difference): fixture numbers only."""
     classes = responses.set_index("response_id")["nps_class"]
+    points = classes.map({"promoter": 1.0, "passive": 0.0, "detractor": -1.0}).to_numpy()
+    resample = rng.integers(0, len(points), (200, len(points)))
     rows = []
     for theme in themes.itertuples():
         mentioned = set(assignments.loc[assignments["theme_id"] == theme.theme_id, "response_id"])
         mask = classes.index.isin(mentioned)
         impact = _nps(classes) - _nps(classes[~mask])
-        boots = []
-        values = classes.to_numpy()
-        for _ in range(200):
-            idx = rng.integers(0, len(values), len(values))
-            sample, sample_mask = pd.Series(values[idx]), mask[idx]
-            boots.append(_nps(sample) - _nps(sample[~sample_mask]))
+        boots = _nps_arrays(points[resample], mask[resample])
         detractors = classes == "detractor"
         strength = float(detractors[mask].mean() - detractors[~mask].mean()) if mask.any() else 0.0
         rows.append({
