@@ -143,7 +143,9 @@ def table_frames(store: Store, config: VocmineConfig) -> dict[str, pd.DataFrame]
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
+    # CRLF line ends (RFC 4180): the csv writer then quotes every field holding a bare CR or LF, which
+    # Excel and pandas would otherwise read as a row break inside a verbatim.
+    neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     return path
 
 
