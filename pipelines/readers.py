@@ -299,16 +299,13 @@ class _parse_csv_records:  # noqa: N801 - a small iterator helper, used like a f
 
     def _broken(self, fields: list[str], raw_lines: list[str]) -> bool:
         """A record that spans lines is broken when its quotes do not pair up (still open at the end of
-        the file), when it has the wrong width, or when a continuation line looks like a whole record."""
+        the file) or when it has the wrong width. (Counting delimiters in continuation lines was tried
+        and rejected: real multi-line reviews with many commas tripped it.)"""
         if len(raw_lines) < 2 or self.expected_width is None:
             return False
         if sum(line.count('"') for line in raw_lines) % 2:
             return True
-        if len(fields) != self.expected_width:
-            return True
-        if self.expected_width >= 3:
-            return any(line.count(self.delimiter) >= self.expected_width - 1 for line in raw_lines[1:])
-        return False
+        return len(fields) != self.expected_width
 
 
 def _split_plain(line: str, delimiter: str) -> list[str]:
@@ -352,7 +349,7 @@ def _read_jsonl(path: Path, text: str, encoding: str) -> RawTable:
     records: list[RawRecord] = []
     problems: list[ReadProblem] = []
     columns: dict[str, None] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines(): U+0085, U+2028 live in cells
         if not line.strip():
             continue
         try:
@@ -413,7 +410,7 @@ def _read_json(path: Path, text: str, encoding: str) -> RawTable:
 
 
 def _looks_like_jsonl(text: str) -> bool:
-    lines = [line for line in text.splitlines() if line.strip()]
+    lines = [line for line in text.split("\n") if line.strip()]
     return len(lines) > 1 and all(line.lstrip().startswith("{") for line in lines[:5])
 
 
