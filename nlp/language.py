@@ -1,7 +1,10 @@
 """Language identification, offline, with py3langid (its model ships inside the package).
 
-Measured against lingua on short review sentences (``vocmine evaluate language``; figures in the README)
-py3langid was as accurate and several times faster, so it is the default. The candidate set is
+Measured against lingua on short review sentences (``vocmine evaluate language``: 0.970 es / 0.989 en
+on SemEval-2016 test sentences and 48/48 pt/fr/it/de, against lingua's 0.963 / 0.990 and 48/48) it is
+as accurate; it is the default because it returns a probability we use to fall back on the answer's
+language for short sentences, and it loads in a fraction of lingua's memory (lingua must preload its
+models to be fast). The candidate set is
 restricted to languages customers of our users write in: restricting removes absurd guesses on short
 texts (e.g. Latin for "Excelente servicio") while still recognising languages we do not model, which
 are kept, labelled, and skipped by the classifiers with a reason.
