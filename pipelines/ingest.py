@@ -505,7 +505,9 @@ def _map_record(
         )
     if problems:
         return problems
-    kept = [(q, t, s) for q, t, s in answers if t]
+    # Free-text answers only when there is text; a checklist step also when it has a score, so per-step
+    # score analysis sees every scored step (its text is then "": analysis steps skip empty texts).
+    kept = [(q, t, s) for q, t, s in answers if t or s is not None]
     if not kept and score is None and stars is None and not step_scores:
         column = ", ".join([c for _, c in plan.texts] + [c for _, c, _ in plan.steps if c]) or None
         return [

@@ -227,8 +227,10 @@ def test_ingest_mystery_shopper_steps_store_answer_scores(tmp_path: Path, store:
     )
     report = ingest_paths([_write(tmp_path, "ms.csv", text)], store, load_profile(profile_path))
     assert report.inserted == 1
-    answers = store.df("SELECT answer_id, question, score FROM answers")
-    assert answers.values.tolist() == [["ms:v1:saludo", "Saludo", 10.0]]
+    answers = store.df("SELECT answer_id, question, score, text FROM answers ORDER BY position")
+    assert answers.values.tolist() == [
+        ["ms:v1:saludo", "Saludo", 10.0, "Saludó con una sonrisa"], ["ms:v1:cierre", "Cierre", 4.0, ""]
+    ]
     metadata = json.loads(store.scalar("SELECT metadata FROM responses"))
     assert metadata["step_scores"] == {"Saludo": 10.0, "Cierre": 4.0}
     assert store.scalar("SELECT channel FROM responses") == "mystery_shopper"
