@@ -1,0 +1,120 @@
+"""SemEval-2016 mapping and scoring, the labels CSV, training from a CSV, and a quick quality floor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vocmine.errors import InputError
+from vocmine.models import train_touchpoints as tt
+from vocmine.nlp.taxonomy import load_taxonomy
+from vocmine.nlp.touchpoint import TouchpointAnnotator, ZeroShotTouchpoints
+
+
+@pytest.mark.parametrize(
+    ("category", "touchpoints"),
+    [
+        ("FOOD#QUALITY", ["food"]),
+        ("FOOD#PRICES", ["food", "price"]),
+        ("DRINKS#PRICES", ["drinks", "price"]),
+        ("RESTAURANT#PRICES", ["price"]),
+        ("RESTAURANT#MISCELLANEOUS", ["restaurant"]),
+        ("SERVICE#GENERAL", ["service"]),
+        ("LOCATION#GENERAL", ["location"]),
+    ],
+)
+def test_train_touchpoints_category_mapping(category: str, touchpoints: list[str]) -> None:
+    assert tt.category_to_touchpoints(category) == touchpoints
+
+
+def test_train_touchpoints_entity_mapping_resolves_price() -> None:
+    assert tt.touchpoints_to_entities(["price"]) == {"RESTAURANT"}
+    assert tt.touchpoints_to_entities(["food", "price"]) == {"FOOD"}
+    assert tt.touchpoints_to_entities(["drinks", "price", "service"]) == {"DRINKS", "SERVICE"}
+    assert tt.touchpoints_to_entities([]) == set()
+    assert set(tt.SEMEVAL_ENTITY_OF) == set(load_taxonomy("restaurant").names)
+
+
+def test_train_touchpoints_micro_f1_counts_no_entity_sentences() -> None:
+    gold = [{"FOOD"}, set(), {"SERVICE", "FOOD"}]
+    predicted = [{"FOOD"}, {"RESTAURANT"}, {"SERVICE"}]
+    scores = tt.micro_f1(gold, predicted)
+    assert scores["f1"] == pytest.approx(2 * 2 / (2 * 2 + 1 + 1))
+    assert scores["precision"] == pytest.approx(2 / 3)
+    assert tt.micro_f1([set()], [set()])["f1"] == 1.0
+
+
+def test_train_touchpoints_sample_per_touchpoint() -> None:
+    labels = [["food"]] * 30 + [["service"]] * 5 + [[]] * 20
+    idx = tt.sample_per_touchpoint(labels, ["food", "service"], k=8, seed=1)
+    chosen = [labels[i] for i in idx]
+    assert sum("food" in c for c in chosen) == 8
+    assert sum("service" in c for c in chosen) == 5  # all there are
+    assert sum(not c for c in chosen) == 8
+    np.testing.assert_array_equal(idx, tt.sample_per_touchpoint(labels, ["food", "service"], k=8, seed=1))
+
+
+def test_train_touchpoints_labels_csv_validated(tmp_path: Path) -> None:
+    taxonomy = load_taxonomy("retail")
+    good = tmp_path / "labels.csv"
+    good.write_text("text,touchpoints\nEl pedido llegó tarde,Delivery\nStaff were lovely,staff;price_value\nOk,\n",
+                    encoding="utf-8")
+    frame = tt.read_labels_csv(good, taxonomy)
+    assert frame["touchpoints"].tolist() == [["delivery"], ["staff", "price_value"], []]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,touchpoints\nEl pedido llegó tarde,kitchen\n", encoding="utf-8")
+    with pytest.raises(InputError, match="bad.csv row 2, column 'touchpoints'"):
+        tt.read_labels_csv(bad, taxonomy)
+    with pytest.raises(InputError, match="touchpoints"):
+        (tmp_path / "nocol.csv").write_text("text\nhola\n", encoding="utf-8")
+        tt.read_labels_csv(tmp_path / "nocol.csv", taxonomy)
+
+
+LABELS = [
+    ("El pedido llegó tarde.", "delivery"), ("My parcel never arrived.", "delivery"),
+    ("The courier left the box outside.", "delivery"), ("El repartidor fue muy rápido.", "delivery"),
+    ("La dependienta fue muy amable.", "staff"), ("The seller ignored me.", "staff"),
+    ("Staff were helpful.", "staff"), ("El vendedor no sabía nada.", "staff"),
+    ("Demasiado caro.", "price_value"), ("Great value for money.", "price_value"),
+    ("Los precios han subido mucho.", "price_value"), ("Cheap and cheerful.", "price_value"),
+    ("Lo compré para mi madre.", ""), ("I bought it last week.", "other"),
+    ("Fui el sábado.", ""), ("We were three people.", ""),
+    ("La app se cuelga.", "website_app"), ("The website is confusing.", "website_app"),
+    ("No pude entrar en la web.", "website_app"), ("The app crashed at login.", "website_app"),
+]
+
+
+def test_train_touchpoints_train_from_csv(tmp_path: Path, e5, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tt, "_embedder", lambda: e5)
+    monkeypatch.setattr(tt, "embed", lambda texts, embedder=None: e5.encode(list(texts)))
+    labels = tmp_path / "labels.csv"
+    rows = "\n".join(f'"{t}",{y}' for t, y in LABELS)
+    labels.write_text("text,touchpoints\n" + rows + "\n", encoding="utf-8")
+    task = tt.TouchpointsTask()
+    summary = task.train(out_dir=tmp_path / "head", taxonomy="retail", labels=labels)
+    assert summary["sentences"] == len(LABELS)
+    assert summary["labels_per_touchpoint"]["delivery"] == 4
+    annotator = TouchpointAnnotator("retail", head=tmp_path / "head", embedder_model=e5)
+    texts = ["El paquete llegó con una semana de retraso.", "The seller was rude."]
+    labels_out = [a.label for a in annotator.annotate(texts, e5.encode(texts), ["es", "en"])]
+    assert "delivery" in labels_out[0]
+    assert "staff" in labels_out[1]
+
+
+def test_train_touchpoints_task_registered() -> None:
+    from vocmine import registry
+
+    assert registry.get("task", "touchpoints") is tt.TouchpointsTask
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_train_touchpoints_zero_shot_quality_floor(language: str, e5) -> None:
+    """Shipped restaurant taxonomy, zero-shot, first 120 sentences of the official SemEval-2016 test.
+
+    A floor, not the reported figure (that is `vocmine evaluate touchpoints` on the whole test set)."""
+    frame = tt.load_split(language, "test").head(120)
+    zero_shot = ZeroShotTouchpoints("restaurant", embedder=e5).fit()
+    predicted = tt.zero_shot_predictions(frame, e5.encode(frame["text"].tolist()), zero_shot)
+    assert tt.micro_f1(frame["entity_set"].tolist(), predicted)["f1"] >= 0.6
