@@ -101,7 +101,8 @@ def run_sentences(ctx: StepContext) -> dict[str, Any]:
     store = ctx.store
     answers = store.df(
         "SELECT a.answer_id, a.response_id, a.text, a.language FROM answers a "
-        "WHERE NOT EXISTS (SELECT 1 FROM sentences s WHERE s.answer_id = a.answer_id) ORDER BY a.answer_id"
+        "WHERE coalesce(trim(a.text), '') <> '' "  # score-only checklist steps have no text to split
+        "AND NOT EXISTS (SELECT 1 FROM sentences s WHERE s.answer_id = a.answer_id) ORDER BY a.answer_id"
     )
     written = 0
     for batch_number, batch in enumerate(_batches(answers, 1000)):
