@@ -67,7 +67,7 @@ def _nice_domain(values: Sequence[float], *, include_zero: bool = True, pad: flo
     return step * ((low - pad / 2) // step), step * -((-(high + pad / 2)) // step)
 
 
-def line_chart_svg(points: Sequence[IntervalPoint], *, title: str, width: int = 720, height: int = 240) -> Markup:
+def line_chart_svg(points: Sequence[IntervalPoint], *, title: str, width: int = 1000, height: int = 260) -> Markup:
     """A time series (NPS by period) with its 95% band; hollow markers where n is too small."""
     left, right, top, bottom = 48, 16, 16, 40
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -129,7 +129,7 @@ def interval_bars_svg(
     rows: Sequence[IntervalPoint],
     *,
     title: str,
-    width: int = 720,
+    width: int = 1000,
     bars: bool = True,
     label_width: int = 260,
 ) -> Markup:

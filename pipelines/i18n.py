@@ -31,7 +31,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "languages": "Languages",
         "period": "Period",
         "nps": "NPS",
-        "satisfaction": "Satisfaction index (0–100)",
+        "satisfaction": "Satisfaction index (0–10)",
+        "top2box": "top-2-box",
         "ci": "95% CI",
         "to": "to",
         "with_score": "with a score",
@@ -47,7 +48,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "impact": "NPS impact (points)",
         "impact_help": "NPS of everyone minus NPS of those who did not mention it: negative = it costs NPS points.",
         "strength": "Driver strength",
-        "strength_help": "Effect of mentioning it on being a detractor, from one model over all themes.",
+        "strength_help": (
+            "Change in the chance of being a detractor when it is mentioned, in percentage points (pp), "
+            "from one model over all themes at once."
+        ),
+        "pp": "pp",
+        "nps_by_component": "NPS by rational vs emotional comment",
+        "nps_by_emotion": "NPS by dominant emotion",
+        "tp_impact": "NPS impact of the touchpoint",
         "sentiment": "Sentiment",
         "mean_sentiment": "Mean sentiment",
         "dominant_emotions": "Dominant emotions",
@@ -114,6 +122,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "surprise": "surprise",
         "rational_share": "Rational share",
         "emerging_flag": "emerging",
+        "tp_all": "all sentences",
+        "task": "Task",
+        "tp_unassigned": "no touchpoint",
     },
     "es": {
         "title": "Voz del cliente: informe de causas raíz",
@@ -133,7 +144,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "languages": "Idiomas",
         "period": "Periodo",
         "nps": "NPS",
-        "satisfaction": "Índice de satisfacción (0–100)",
+        "satisfaction": "Índice de satisfacción (0–10)",
+        "top2box": "top-2-box",
         "ci": "IC 95 %",
         "to": "a",
         "with_score": "con puntuación",
@@ -149,7 +161,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "impact": "Impacto en el NPS (puntos)",
         "impact_help": "NPS de todos menos NPS de quienes no la mencionan: negativo = le cuesta puntos al NPS.",
         "strength": "Fuerza como impulsor",
-        "strength_help": "Efecto de mencionarla sobre ser detractor, según un modelo con todos los temas.",
+        "strength_help": (
+            "Cambio en la probabilidad de ser detractor al mencionarla, en puntos porcentuales (pp), "
+            "según un modelo con todos los temas a la vez."
+        ),
+        "pp": "pp",
+        "nps_by_component": "NPS según comentario racional o emocional",
+        "nps_by_emotion": "NPS según la emoción dominante",
+        "tp_impact": "Impacto en el NPS del punto de contacto",
         "sentiment": "Sentimiento",
         "mean_sentiment": "Sentimiento medio",
         "dominant_emotions": "Emociones dominantes",
@@ -216,6 +235,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "surprise": "sorpresa",
         "rational_share": "Proporción racional",
         "emerging_flag": "emergente",
+        "tp_all": "todas las frases",
+        "task": "Tarea",
+        "tp_unassigned": "sin punto de contacto",
     },
 }
 

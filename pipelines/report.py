@@ -23,7 +23,7 @@ from vocmine.config import VocmineConfig
 from vocmine.pipelines import charts
 from vocmine.pipelines.exports import export_tables
 from vocmine.pipelines.i18n import translator
-from vocmine.pipelines.report_data import EMOTIONS, ReportData, impact_rank, load_report_data
+from vocmine.pipelines.report_data import ALL, EMOTIONS, UNASSIGNED, ReportData, impact_rank, load_report_data
 from vocmine.store import Store
 
 logger = logging.getLogger(__name__)
@@ -112,6 +112,11 @@ def make_environment(language: str) -> Environment:
     return environment
 
 
+def touchpoint_label(name: str, t: dict[str, str]) -> str:
+    """Display name of a touchpoint group: the two synthetic groups are translated, taxonomy names kept."""
+    return t.get(f"tp_{name}", name) if name in (ALL, UNASSIGNED) else name
+
+
 # -- charts ---------------------------------------------------------------------------------------
 def build_charts(data: ReportData, t: dict[str, str]) -> dict[str, Any]:
     """Every chart of the report as inline SVG markup (empty Markup where there is nothing to draw)."""
@@ -127,15 +132,19 @@ def build_charts(data: ReportData, t: dict[str, str]) -> dict[str, Any]:
     causes.sort(key=impact_rank)
     if causes:
         result["impact"] = charts.interval_bars_svg(
-            [charts.IntervalPoint(f"{c.label} · {c.touchpoint}", c.impact, c.impact_low, c.impact_high, c.small_n)
-             for c in causes[:TOP_CAUSES_IN_CHART]],
+            [
+                charts.IntervalPoint(
+                    f"{c.label} · {touchpoint_label(c.touchpoint, t)}", c.impact, c.impact_low, c.impact_high, c.small_n
+                )
+                for c in causes[:TOP_CAUSES_IN_CHART]
+            ],
             title=t["impact_chart"],
             label_width=300,
         )
     with_emotions = [tp for tp in data.touchpoints if tp.emotion_shares]
     if with_emotions:
         result["heatmap"] = charts.heatmap_svg(
-            [tp.touchpoint for tp in with_emotions],
+            [touchpoint_label(tp.touchpoint, t) for tp in with_emotions],
             [t.get(e, e) for e in EMOTIONS],
             [[tp.emotion_shares.get(e) for e in EMOTIONS] for tp in with_emotions],
             row_counts=[tp.sentences for tp in with_emotions],
@@ -172,6 +181,7 @@ def render_report(data: ReportData) -> str:
         data=data,
         t=t,
         tf=lambda key, **values: t[key].format(**values),
+        tp_label=lambda name: touchpoint_label(name, t),
         charts=build_charts(data, t),
         sections=SECTIONS,
         csp=CONTENT_SECURITY_POLICY,

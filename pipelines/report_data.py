@@ -33,6 +33,7 @@ EMOTIONS = ("anger", "disgust", "fear", "joy", "sadness", "surprise")
 #: Labels an emotion model may use for "no emotion"; they never count as an emotion.
 NO_EMOTION = {"none", "others", "other", "neutral", ""}
 ALL = "all"
+UNASSIGNED = "unassigned"
 _OVERALL_ALIASES = {"all", "overall", "total", ""}
 _SEGMENTS = ("branch", "seller", "channel", "source", "touchpoint")
 
@@ -76,6 +77,7 @@ class Overview:
     period_end: datetime | None
     nps: NpsFigure
     satisfaction: MeanFigure
+    top2box: MeanFigure
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,10 @@ class TouchpointSummary:
     causes: list[RootCause]
     examples: list[str]
     small_n: bool
+    #: The touchpoint's own NPS impact (from the drivers table), when the NPS stage computed it.
+    impact: float | None = None
+    impact_low: float | None = None
+    impact_high: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +183,9 @@ class ReportData:
     emerging: list[RootCause]
     quality: DataQuality
     kpis: pd.DataFrame = field(repr=False)
+    #: NPS by the response's rational/emotional component and dominant emotion (from ``kpis``, if computed).
+    by_component: list[tuple[str, NpsFigure]] = field(default_factory=list)
+    by_emotion: list[tuple[str, NpsFigure]] = field(default_factory=list)
 
 
 # -- statistics ------------------------------------------------------------------------------------
@@ -223,15 +232,28 @@ def mean_figure(values: Iterable[float], min_n: int = 30, confidence: float = 0.
     return MeanFigure(n, mean, mean - half, mean + half, n < min_n)
 
 
-def satisfaction_0_100(responses: pd.DataFrame) -> pd.Series:
-    """Each response's rating on one 0-100 scale, so surveys (0-10), reviews (1-10) and stars (1-5) pool."""
-    score = pd.to_numeric(responses.get("score"), errors="coerce")
-    stars = pd.to_numeric(responses.get("stars"), errors="coerce")
-    scale = responses.get("score_scale", pd.Series([None] * len(responses), index=responses.index))
-    from_score = np.where(scale.astype(str) == "1-10", (score - 1) / 9 * 100, score / 10 * 100)
-    from_stars = (stars - 1) / 4 * 100
-    result = pd.Series(from_score, index=responses.index).where(score.notna(), from_stars)
-    return result.clip(0, 100)
+def _numeric(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame:
+        return pd.Series(np.nan, index=frame.index, dtype=float)
+    return pd.to_numeric(frame[column], errors="coerce").astype(float)
+
+
+def satisfaction_0_10(responses: pd.DataFrame) -> pd.Series:
+    """Each response's rating on one 0-10 scale, as the NPS stage's ``kpis.mean_score`` computes it.
+
+    0-10 and 1-10 scores are taken as given; stars map linearly (1 -> 0 ... 5 -> 10). One scale lets
+    surveys, Booking-style reviews and star reviews pool into one satisfaction index.
+    """
+    score, stars = _numeric(responses, "score"), _numeric(responses, "stars")
+    from_stars = (stars - 1) / 4 * 10
+    return score.where(score.notna(), from_stars).clip(0, 10)
+
+
+def top_two_box(responses: pd.DataFrame) -> pd.Series:
+    """1.0 when a response is in the top two boxes of its own scale (9-10, or 4-5 stars), 0.0 if not, NaN if unrated."""
+    score, stars = _numeric(responses, "score"), _numeric(responses, "stars")
+    top = pd.Series(np.where(score.notna(), score >= 9, stars >= 4), index=responses.index, dtype=float)
+    return top.where(score.notna() | stars.notna())
 
 
 def group_difference(
@@ -300,7 +322,8 @@ def basic_kpis(responses: pd.DataFrame, config: VocmineConfig) -> pd.DataFrame:
     """
     min_n, confidence = config.nps.min_n, config.nps.confidence
     rows: list[dict[str, Any]] = []
-    sat = satisfaction_0_100(responses) if len(responses) else pd.Series(dtype=float)
+    sat = satisfaction_0_10(responses) if len(responses) else pd.Series(dtype=float)
+    top2 = top_two_box(responses) if len(responses) else pd.Series(dtype=float)
 
     def add(segment: str, value: str, period: str, mask: pd.Series) -> None:
         fig = nps_figure(responses.loc[mask, "nps_class"], min_n, confidence)
@@ -318,7 +341,7 @@ def basic_kpis(responses: pd.DataFrame, config: VocmineConfig) -> pd.DataFrame:
                 "low": fig.low,
                 "high": fig.high,
                 "mean_score": float(scores.mean()) if len(scores) else None,
-                "top2box": None,
+                "top2box": float(top2[mask].mean()) if top2[mask].notna().any() else None,
                 "small_n": fig.small_n,
                 "run_id": "report-fallback",
             }
@@ -340,6 +363,23 @@ def basic_kpis(responses: pd.DataFrame, config: VocmineConfig) -> pd.DataFrame:
         "low", "high", "mean_score", "top2box", "small_n", "run_id",
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
+
+
+def trend_rows(kpis: pd.DataFrame) -> pd.DataFrame:
+    """The overall rows of one period granularity: months when there are at least three, else weeks.
+
+    The NPS stage writes months ("2024-03") and ISO weeks ("2024-W09") side by side; one chart must not
+    mix them.
+    """
+    rows = kpis[(kpis["segment"] == ALL) & (kpis["segment_value"] == ALL) & (kpis["period"] != ALL)]
+    periods = rows["period"].astype(str)
+    months = rows[periods.str.fullmatch(r"\d{4}-\d{2}")]
+    weeks = rows[periods.str.fullmatch(r"\d{4}-W\d{2}")]
+    if len(months) >= 3 or (len(months) and weeks.empty):
+        return months
+    if len(weeks):
+        return weeks
+    return rows
 
 
 def merged_kpis(store: Store, responses: pd.DataFrame, config: VocmineConfig) -> pd.DataFrame:
@@ -615,11 +655,29 @@ def impact_rank(cause: RootCause) -> tuple[float, int, str]:
     return (signed, -cause.size, cause.label)
 
 
+def _touchpoint_impacts(drivers: pd.DataFrame) -> dict[str, tuple[float | None, float | None, float | None]]:
+    """Overall impact per touchpoint; negative mentions of it ("touchpoint_negative") win over any mention."""
+    if drivers.empty:
+        return {}
+    overall = drivers[drivers["segment"].fillna(ALL).astype(str).str.lower().isin(_OVERALL_ALIASES)]
+    impacts: dict[str, tuple[float | None, float | None, float | None]] = {}
+    for level in ("touchpoint", "touchpoint_negative"):
+        for _, row in overall[overall["level"] == level].iterrows():
+            impacts[str(row["key"])] = tuple(_opt_float(row.get(c)) for c in ("estimate", "low", "high"))
+    return impacts
+
+
 def _touchpoint_summaries(
-    sentences: pd.DataFrame, causes: list[RootCause], config: VocmineConfig
+    sentences: pd.DataFrame,
+    causes: list[RootCause],
+    config: VocmineConfig,
+    impacts: dict[str, tuple[float | None, float | None, float | None]] | None = None,
 ) -> list[TouchpointSummary]:
     exploded = sentences.assign(touchpoint=sentences["touchpoints"].map(_touchpoint_list))
-    exploded["touchpoint"] = exploded["touchpoint"].map(lambda tps: tps or [ALL])
+    # Without any touchpoint annotation every sentence is in one group ("all"); with them, the sentences the
+    # model left without one (other languages, skipped texts) form an "unassigned" group.
+    leftover = UNASSIGNED if exploded["touchpoint"].map(bool).any() else ALL
+    exploded["touchpoint"] = exploded["touchpoint"].map(lambda tps: tps or [leftover])
     exploded = exploded.explode("touchpoint")
     names = list(dict.fromkeys(list(exploded["touchpoint"].dropna()) + [c.touchpoint for c in causes]))
     summaries = []
@@ -657,12 +715,17 @@ def _touchpoint_summaries(
                 causes=tp_causes,
                 examples=examples,
                 small_n=respondents < config.nps.min_n,
+                impact=(impacts or {}).get(name, (None, None, None))[0],
+                impact_low=(impacts or {}).get(name, (None, None, None))[1],
+                impact_high=(impacts or {}).get(name, (None, None, None))[2],
             )
         )
 
     def negative_weight(summary: TouchpointSummary) -> tuple[float, int]:
-        worst = min((c.impact for c in summary.causes if c.impact is not None), default=float("inf"))
-        return (worst, -summary.sentences)
+        impacts = [c.impact for c in summary.causes if c.impact is not None]
+        if summary.impact is not None:
+            impacts.append(summary.impact)
+        return (min(impacts, default=float("inf")), -summary.sentences)
 
     summaries.sort(key=negative_weight)
     return summaries
@@ -741,10 +804,12 @@ def load_report_data(store: Store, config: VocmineConfig) -> ReportData:
         period_start=_opt_time(created.min()) if created.notna().any() else None,
         period_end=_opt_time(created.max()) if created.notna().any() else None,
         nps=overall,
-        satisfaction=mean_figure(satisfaction_0_100(responses), min_n, confidence) if len(responses)
+        satisfaction=mean_figure(satisfaction_0_10(responses), min_n, confidence) if len(responses)
+        else mean_figure([], min_n),
+        top2box=mean_figure(top_two_box(responses).dropna(), min_n, confidence) if len(responses)
         else mean_figure([], min_n),
     )
-    period_rows = kpis[(kpis["segment"] == ALL) & (kpis["segment_value"] == ALL) & (kpis["period"] != ALL)]
+    period_rows = trend_rows(kpis)
     trend = [
         PeriodPoint(str(row["period"]), _figure_from_kpi(row, min_n))
         for _, row in period_rows.sort_values("period").iterrows()
@@ -755,7 +820,10 @@ def load_report_data(store: Store, config: VocmineConfig) -> ReportData:
     drivers = store.df("SELECT * FROM drivers")
     assignments = store.df("SELECT sentence_id, response_id, theme_id FROM theme_assignments")
     causes = _root_causes(themes, drivers, assignments, responses, config) if len(themes) else []
-    touchpoints = _touchpoint_summaries(sentences, causes, config) if len(sentences) or causes else []
+    touchpoints = (
+        _touchpoint_summaries(sentences, causes, config, _touchpoint_impacts(drivers)) if len(sentences) or causes
+        else []
+    )
     emerging = sorted((c for c in causes if c.emerging), key=lambda c: (-c.size, c.label))
 
     return ReportData(
@@ -777,4 +845,12 @@ def load_report_data(store: Store, config: VocmineConfig) -> ReportData:
         emerging=emerging,
         quality=_quality(store, responses, config),
         kpis=kpis,
+        by_component=_segment_figures(kpis, "component", min_n),
+        by_emotion=_segment_figures(kpis, "emotion", min_n),
     )
+
+
+def _segment_figures(kpis: pd.DataFrame, segment: str, min_n: int) -> list[tuple[str, NpsFigure]]:
+    rows = kpis[(kpis["segment"] == segment) & (kpis["period"] == ALL)]
+    figures = [(str(row["segment_value"]), _figure_from_kpi(row, min_n)) for _, row in rows.iterrows()]
+    return sorted(figures, key=lambda item: (item[1].nps is None, item[1].nps or 0.0, item[0]))

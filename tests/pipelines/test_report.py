@@ -19,7 +19,8 @@ from vocmine.pipelines.report_data import (
     homogeneity_test,
     load_report_data,
     nps_figure,
-    satisfaction_0_100,
+    satisfaction_0_10,
+    top_two_box,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -92,15 +93,16 @@ def test_nps_figure_edge_cases(classes: list[str | None], expected: float | None
         assert figure.low == pytest.approx(expected) and figure.high == pytest.approx(expected)
 
 
-def test_satisfaction_pools_scales_on_0_100() -> None:
+def test_satisfaction_pools_scales_on_0_10() -> None:
     frame = pd.DataFrame(
         {
-            "score": [10.0, 0.0, 5.5, None],
-            "score_scale": ["0-10", "0-10", "1-10", None],
-            "stars": [None, None, None, 4.0],
+            "score": [10.0, 0.0, 5.5, None, None],
+            "score_scale": ["0-10", "0-10", "1-10", None, None],
+            "stars": [None, None, None, 4.0, None],
         }
     )
-    assert list(satisfaction_0_100(frame)) == pytest.approx([100.0, 0.0, 50.0, 75.0])
+    assert list(satisfaction_0_10(frame).dropna()) == pytest.approx([10.0, 0.0, 5.5, 7.5])
+    assert list(top_two_box(frame)) == pytest.approx([1.0, 0.0, 0.0, 1.0, float("nan")], nan_ok=True)
 
 
 def test_group_difference_flags_a_branch_below_the_rest() -> None:
@@ -188,8 +190,11 @@ def test_report_root_causes_ranked_by_impact(sample_store) -> None:
     for tp in data.touchpoints:
         impacts = [c.impact for c in tp.causes]
         assert impacts == sorted(impacts)  # most costly (most negative) first
-    worst = [min(c.impact for c in tp.causes) for tp in data.touchpoints if tp.causes]
+    # Touchpoints are ordered by their most costly figure: their own impact or their worst cause's.
+    worst = [min([c.impact for c in tp.causes] + [tp.impact]) for tp in data.touchpoints if tp.causes]
     assert worst == sorted(worst)
+    delivery = next(tp for tp in data.touchpoints if tp.touchpoint == "delivery")
+    assert delivery.impact is not None and delivery.impact_low <= delivery.impact <= delivery.impact_high
     late = next(c for c in causes if c.theme_id == "th_late")
     assert late.impact_low is not None and late.impact_low <= late.impact <= late.impact_high
     assert 3 <= len(late.verbatims) <= 5 and late.dominant_emotions == ["anger"] and late.trend
@@ -284,6 +289,8 @@ def test_report_prefers_stored_kpis_with_other_naming(store) -> None:
     data = load_report_data(store, VocmineConfig())
     assert (data.overview.nps.nps, data.overview.nps.low, data.overview.nps.high) == (12.5, 1.0, 24.0)
     assert len(data.trend) >= 3 and all(p.figure.n > 0 for p in data.trend)
+    assert [name for name, _ in data.by_component] == ["emotional", "rational"]  # lowest NPS first
+    assert "NPS según comentario racional o emocional" in render_report(data)
     assert data.kpis[(data.kpis["segment"] == "all") & (data.kpis["period"] == "all")]["run_id"].tolist() == [
         "fixture-kpis"
     ]

@@ -203,6 +203,12 @@ def build_sample_store(
         periods = overall & (kpis["period"] != "all")
         kpis.loc[periods, "segment_value"] = kpis.loc[periods, "period"]
         kpis.loc[periods, ["segment", "period"]] = ["period", "all"]
+        kpis = pd.concat([kpis, pd.DataFrame([
+            {"segment": "component", "segment_value": "rational", "period": "all", "n": 40, "promoters": 10,
+             "passives": 10, "detractors": 20, "estimate": -25.0, "low": -50.0, "high": 0.0, "small_n": False},
+            {"segment": "component", "segment_value": "emotional", "period": "all", "n": 20, "promoters": 2,
+             "passives": 4, "detractors": 14, "estimate": -60.0, "low": -85.0, "high": -35.0, "small_n": True},
+        ])], ignore_index=True)
         kpis["run_id"] = "fixture-kpis"
         frames["kpis"] = kpis
     if with_rejects:
@@ -255,14 +261,24 @@ def _drivers(responses: pd.DataFrame, assignments: pd.DataFrame, themes: pd.Data
         impact = _nps(classes) - _nps(classes[~mask])
         boots = _nps_arrays(points[resample], mask[resample])
         detractors = classes == "detractor"
-        strength = float(detractors[mask].mean() - detractors[~mask].mean()) if mask.any() else 0.0
+        # Percentage points, as the NPS stage's average marginal effect.
+        strength = 100 * float(detractors[mask].mean() - detractors[~mask].mean()) if mask.any() else 0.0
         rows.append({
             "level": "theme", "key": theme.theme_id, "label": theme.label, "touchpoint": theme.touchpoint,
             "segment": "all", "segment_value": "all", "n": len(classes), "mentions": int(mask.sum()),
             "detractor_mentions": int((detractors & mask).sum()),
             "detractor_share": float((detractors & mask).sum() / max(detractors.sum(), 1)),
             "estimate": impact, "low": float(np.percentile(boots, 2.5)), "high": float(np.percentile(boots, 97.5)),
-            "strength": strength, "strength_low": strength - 0.1, "strength_high": strength + 0.1,
+            "strength": strength, "strength_low": strength - 10, "strength_high": strength + 10,
             "small_n": bool(mask.sum() < 30), "run_id": "fixture",
         })
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    negative = frame[frame["key"].isin(themes.loc[themes["polarity"] == "negative", "theme_id"])]
+    per_touchpoint = negative.groupby("touchpoint", as_index=False).agg(
+        estimate=("estimate", "sum"), low=("low", "sum"), high=("high", "sum"), mentions=("mentions", "sum")
+    )
+    per_touchpoint = per_touchpoint.assign(
+        level="touchpoint_negative", key=per_touchpoint["touchpoint"], label=per_touchpoint["touchpoint"],
+        segment="all", segment_value="all", n=len(classes), small_n=per_touchpoint["mentions"] < 30, run_id="fixture",
+    )
+    return pd.concat([frame, per_touchpoint], ignore_index=True)
