@@ -124,6 +124,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "emerging_flag": "emerging",
         "tp_all": "all sentences",
         "task": "Task",
+        "chart_capped": "The chart shows the 20 highest and the 20 lowest; the table lists all.",
         "tp_unassigned": "no touchpoint",
     },
     "es": {
@@ -237,6 +238,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "emerging_flag": "emergente",
         "tp_all": "todas las frases",
         "task": "Tarea",
+        "chart_capped": "El gráfico muestra los 20 más altos y los 20 más bajos; la tabla los lista todos.",
         "tp_unassigned": "sin punto de contacto",
     },
 }

@@ -48,6 +48,7 @@ CONTENT_SECURITY_POLICY = (
 #: Section ids in page order; ReportResult.sections lists those rendered.
 SECTIONS = ("overview", "trend", "root-causes", "emotions", "branches", "sellers", "emerging", "data-quality")
 TOP_CAUSES_IN_CHART = 12
+MAX_GROUPS_IN_CHART = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +122,8 @@ def touchpoint_label(name: str, t: dict[str, str]) -> str:
 def build_charts(data: ReportData, t: dict[str, str]) -> dict[str, Any]:
     """Every chart of the report as inline SVG markup (empty Markup where there is nothing to draw)."""
     result: dict[str, Any] = {"trend": Markup(""), "impact": Markup(""), "heatmap": Markup(""), "branches": Markup(""),
-                              "sellers": Markup(""), "sparks": {}, "sentiment": {}}
+                              "sellers": Markup(""), "sparks": {}, "sentiment": {}, "branches_capped": False,
+                              "sellers_capped": False}
     if len(data.trend) >= 1 and any(p.figure.nps is not None for p in data.trend):
         result["trend"] = charts.line_chart_svg(
             [charts.IntervalPoint(p.period, p.figure.nps, p.figure.low, p.figure.high, p.figure.small_n)
@@ -153,6 +155,10 @@ def build_charts(data: ReportData, t: dict[str, str]) -> dict[str, Any]:
     for key, section in (("branches", data.branches), ("sellers", data.sellers)):
         points = [charts.IntervalPoint(r.name, r.figure.nps, r.figure.low, r.figure.high, r.figure.small_n)
                   for r in section.rows if r.figure.nps is not None]
+        if len(points) > MAX_GROUPS_IN_CHART:  # 164 stores make an unreadable chart: show both ends
+            half = MAX_GROUPS_IN_CHART // 2
+            points = points[:half] + points[-half:]
+            result[f"{key}_capped"] = True
         if points:
             result[key] = charts.interval_bars_svg(points, title=t[key] + " · " + t["nps"], bars=False)
     for tp in data.touchpoints:

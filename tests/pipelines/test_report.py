@@ -304,3 +304,14 @@ def test_report_reads_kpis_stored_as_shares(store) -> None:
     data = load_report_data(store, VocmineConfig())
     expected = nps_figure(store.df("SELECT nps_class FROM responses")["nps_class"])
     assert math.isclose(data.overview.nps.nps, expected.nps, abs_tol=1e-6)
+
+
+def test_report_branch_chart_is_capped_but_table_lists_all(store) -> None:
+    BUILDER.build_sample_store(store, n_responses=120, seed=10, with_annotations=False, with_themes=False)
+    store.con.execute("UPDATE responses SET branch = 'Tienda ' || lpad(CAST(source_row % 50 AS VARCHAR), 2, '0')")
+    html = render_report(load_report_data(store, VocmineConfig()))
+    branches = html[html.index('id="branches"'):html.index('id="sellers"')]
+    chart = branches[branches.index('data-chart="dots"'):branches.index("</svg>")]
+    assert chart.count('class="point"') == 40
+    assert branches.count("<tr>") == 51  # header + every branch
+    assert "los 20 más altos y los 20 más bajos" in branches
