@@ -6,8 +6,9 @@ retrain it. Only ``rational`` and ``emotional`` rows train and test the classifi
 kept in the CSV to document the guideline. The split is stored in the CSV (70/30, stratified by language
 and label), so every run reports on the same held-out sentences.
 
-Model: logistic regression over frozen multilingual-e5-small sentence vectors (``vocmine.e5_logreg.v1``,
-balanced class weights, temperature-calibrated), one model for Spanish and English together: 300 labelled
+Model: logistic regression over frozen multilingual-e5-small sentence vectors plus eight 0/1 cue columns
+from the guideline (:data:`vocmine.nlp.rational_emotional.CUES`), with balanced class weights and
+temperature calibration (``vocmine.e5_logreg.v1`` head), one model for Spanish and English together: 300 labelled
 sentences per language are too few to split further. Baseline in the same run: TF-IDF + LR.
 """
 
@@ -22,6 +23,7 @@ import pandas as pd
 
 from vocmine.models.heads import EmbeddingLogisticHead, TfidfLogisticHead
 from vocmine.models.metrics import figure_row, figures_frame, macro_f1
+from vocmine.nlp.rational_emotional import component_features
 from vocmine.registry import register
 
 logger = logging.getLogger(__name__)
@@ -51,9 +53,12 @@ def _embed(texts: list[str], embedder: Any = None) -> np.ndarray:
 
 
 def fit_component_head(train: pd.DataFrame, seed: int = 42, C: float = DEFAULT_C,
-                       embeddings: np.ndarray | None = None) -> EmbeddingLogisticHead:
-    """Fit the shipped model's head on ``train`` (columns text, label)."""
+                       embeddings: np.ndarray | None = None, cues: bool = True) -> EmbeddingLogisticHead:
+    """Fit the shipped model's head on ``train`` (columns text, label): e5 vectors plus the guideline cue
+    columns (``cues=False``: e5 only, the comparison reported in the model card)."""
     X = embeddings if embeddings is not None else _embed(train["text"].tolist())
+    if cues:
+        X = component_features(train["text"].tolist(), X)
     head = EmbeddingLogisticHead(
         C=C, class_weight="balanced", calibrate=True, random_state=seed,
         data_description=f"models/data/component/component_labels.csv, split=train ({len(train)} sentences, es+en)",
@@ -84,15 +89,19 @@ class ComponentTask:
         train = load_component_data(split="train")
         test = load_component_data(split="test")
         head = EmbeddingLogisticHead.load(weights_dir or WEIGHTS_DIR)
-        proba = head.predict_proba_embeddings(_embed(test["text"].tolist()))
-        predicted = np.asarray(head.labels_)[proba.argmax(axis=1)]
+        test_vectors = _embed(test["text"].tolist())
+        proba = head.predict_proba_embeddings(component_features(test["text"].tolist(), test_vectors))
+        predictions = {"vocmine.component.v1": np.asarray(head.labels_)[proba.argmax(axis=1)]}
+        e5_only = fit_component_head(train, seed=seed, cues=False)
+        proba = e5_only.predict_proba_embeddings(test_vectors)
+        predictions["vocmine.e5_logreg.v1 (no cues)"] = np.asarray(e5_only.labels_)[proba.argmax(axis=1)]
         baseline = TfidfLogisticHead(min_df=1, random_state=seed).fit(train["text"], train["label"])
-        predicted_baseline = np.asarray(baseline.predict(test["text"].tolist()))
+        predictions["vocmine.tfidf_lr.v1"] = np.asarray(baseline.predict(test["text"].tolist()))
         rows = []
         for language in (*LANGUAGES, "all"):
             mask = np.ones(len(test), bool) if language == "all" else (test["language"] == language).to_numpy()
             truth = test.loc[mask, "label"].tolist()
-            for model, pred in (("vocmine.component.v1", predicted), ("vocmine.tfidf_lr.v1", predicted_baseline)):
+            for model, pred in predictions.items():
                 rows.append(figure_row("component", "component_labels", language, "test", model, "macro_f1",
                                        macro_f1(truth, pred[mask].tolist(), labels=COMPONENT_LABELS), int(mask.sum())))
         return figures_frame(rows)

@@ -1,9 +1,11 @@
 """Emotions of a sentence: multi-label over anger, disgust, fear, joy, sadness, surprise, or "none".
 
 The shipped model (``models/weights/emotion``, trained by ``vocmine train emotion`` on EmoEvent es/en)
-is a logistic head per language over the e5 vectors the pipeline already computes, so emotions cost no
-extra embedding. Each sentence gets a probability for all seven classes and a label set: the emotions
-over their per-emotion thresholds (tuned on development data, never on test), or "none".
+is a TF-IDF + logistic regression classifier over the sentence text with a per-language decision layer.
+It reads the text, not the e5 vectors the pipeline passes, so it adds no embedding cost; it still
+declares the e5 embedder so that a later e5-based version (vocmine.emotion.v2) fits the same slot.
+Each sentence gets a probability for all seven classes and a label set: the emotions over their
+per-emotion thresholds (tuned on development data, never on test), or "none".
 Figures and limitations (tweets about 2019 news events, not reviews): ``models/weights/emotion/README.md``.
 
 Only Spanish and English are modelled; other languages are skipped with a reason.
@@ -71,9 +73,8 @@ class EmotionAnnotator:
                 by_language.setdefault(str(language), []).append(i)
         if by_language:
             model = _load_model(str(self.weights_dir))
-            matrix = np.asarray(embeddings)
             for language, rows in by_language.items():
-                proba = model.predict_proba(matrix[rows], language)
+                proba = model.predict_proba([str(texts[i]) for i in rows], language)
                 for i, p, chosen in zip(rows, proba, model.label_sets(proba, language), strict=True):
                     scores = {label: float(v) for label, v in zip(CLASSES, p, strict=True)}
                     results[i] = Annotation(";".join(chosen), scores)
@@ -83,7 +84,6 @@ class EmotionAnnotator:
 def predict_emotions(
     texts: Sequence[str],
     languages: Sequence[str | None] | None = None,
-    embedder=None,  # noqa: ANN001 - any vocmine.protocols.Embedder
     weights_dir: Path | str | None = None,
 ) -> pd.DataFrame:
     """Python API / ``vocmine classify``: one row per text with ``emotions`` (';'-joined or "none"),
@@ -95,11 +95,7 @@ def predict_emotions(
         from vocmine.nlp.language import detect_languages
 
         languages = detect_languages(texts)
-    if embedder is None:
-        from vocmine.models.embedders import resolve_embedder
-
-        embedder = resolve_embedder(EMBEDDER)
-    embeddings = embedder.encode(texts) if texts else np.zeros((0, 384), np.float32)
+    embeddings = np.zeros((len(texts), 0), np.float32)  # v1 reads only the text
     results = EmotionAnnotator(weights_dir).annotate(texts, embeddings, list(languages))
     frame = pd.DataFrame({"text": texts, "language": list(languages), "emotions": [r.label for r in results]})
     for label in CLASSES:
