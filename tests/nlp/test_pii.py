@@ -102,6 +102,50 @@ def test_placeholders_are_never_detected() -> None:
     assert redact(text) == text
 
 
+def test_placeholder_is_not_a_phone_cue() -> None:
+    """ "[PHONE]" holds the word "phone"; reading it as a cue would make a second pass redact order numbers."""
+    assert redact("Llamé al 612 345 678, pedido 7403607771") == "Llamé al [PHONE], pedido 7403607771"
+    assert find_pii("[PHONE] 7403607771") == []
+
+
+def test_find_pii_keeps_back_to_back_ibans_apart() -> None:
+    text = "GB82WEST12345698765432 GB82WEST12345698765432"
+    assert [span.type for span in find_pii(text)] == ["IBAN", "IBAN"]
+
+
+def test_find_pii_takes_the_leftmost_longest_datum() -> None:
+    """A URL whose path holds an email is one URL, so nothing is left to find after redaction."""
+    assert redact("Ver tienda.es/contacto/ana@x.es ya") == "Ver [URL] ya"
+
+
+def test_one_redaction_pass_leaves_nothing_on_the_labelled_set() -> None:
+    for line in LABELLED.read_text(encoding="utf-8").splitlines():
+        text = json.loads(line)["text"]
+        spans = find_pii(text)
+        once = text
+        for span in reversed(spans):
+            once = once[: span.start] + placeholder(span.type) + once[span.end :]
+        assert find_pii(once) == [], text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("went @6pm and again @730pm", []),
+        ("hung up on me trying to call 8004337300", [("PHONE", "8004337300")]),
+        ("Claim 4016688561 still open", []),
+        ("celda 044 - 322 - 555 - 0199", [("PHONE", "044 - 322 - 555 - 0199")]),
+        ("del 06 - 11 - 2017 al 06 - 16 - 2017", []),
+        ("Mail comes from 153.69.214.203", []),
+        ("fleek http://t.co/HovuAIsG16” WTF", [("URL", "http://t.co/HovuAIsG16")]),
+        ("@gg8929 so why did you Cancelled", [("HANDLE", "@gg8929")]),
+    ],
+)
+def test_find_pii_on_shapes_seen_in_real_feedback(text: str, expected: list[tuple[str, str]]) -> None:
+    """Shapes met when auditing real tweets and reviews (rewritten; no real datum is copied)."""
+    assert _types(text) == expected
+
+
 def test_registry_creates_the_redactor() -> None:
     import vocmine.nlp.pii  # noqa: F401  (registers the component)
 
