@@ -38,7 +38,7 @@ def test_fit_component_head_round_trips(tmp_path) -> None:
     rng = np.random.default_rng(0)
     vectors = np.vstack([rng.normal(1.0, 1.0, (30, 8)), rng.normal(-1.0, 1.0, (30, 8))]).astype(np.float32)
     train = pd.DataFrame({"text": [f"t{i}" for i in range(60)], "label": ["rational"] * 30 + ["emotional"] * 30})
-    head = fit_component_head(train, embeddings=vectors)
+    head = fit_component_head(train, embeddings=vectors, cues=False)
     head.save(tmp_path)
     loaded = EmbeddingLogisticHead.load(tmp_path)
     assert loaded.labels_ == COMPONENT_LABELS
@@ -51,3 +51,12 @@ def test_fit_component_head_round_trips(tmp_path) -> None:
 def test_component_task_is_registered() -> None:
     task = registry.create("task", "component")
     assert callable(task.train) and callable(task.evaluate)
+
+
+def test_component_cue_features_follow_the_guideline() -> None:
+    from vocmine.nlp.rational_emotional import CUES, cue_features
+
+    cues = dict(zip(CUES, cue_features(["Me sentí ignorado por el vendedor", "The food was overpriced"]).T,
+                    strict=True))
+    assert cues["feel"].tolist() == [1.0, 0.0]
+    assert cues["treatment"][0] == 1.0 and cues["price"][1] == 1.0
