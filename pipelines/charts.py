@@ -96,7 +96,7 @@ def line_chart_svg(points: Sequence[IntervalPoint], *, title: str, width: int = 
     if len(line) >= 2:
         path = " ".join(f"{_fmt(x(i))},{_fmt(y(p.value))}" for i, p in line)  # type: ignore[arg-type]
         body.append(f'<polyline class="series" points="{path}" fill="none" stroke="{BLUE}" stroke-width="2"/>')
-    label_every = max(1, count // 12)
+    label_every = max(1, -(-count // 10))  # at most ~10 labels, so they never overlap
     for i, p in enumerate(points):
         if p.value is not None:
             fill = "white" if p.small_n else BLUE
@@ -107,8 +107,9 @@ def line_chart_svg(points: Sequence[IntervalPoint], *, title: str, width: int = 
                 f'<circle class="point" cx="{_fmt(x(i))}" cy="{_fmt(y(p.value))}" r="4" fill="{fill}" '
                 f'stroke="{BLUE}" stroke-width="2"><title>{escape(tip)}</title></circle>'
             )
-        if i % label_every == 0 or i == count - 1:
-            anchor = "end" if i == count - 1 and count > 1 else "start" if i == 0 and count > 1 else "middle"
+        last = i == count - 1
+        if (i % label_every == 0 and (last or count - 1 - i >= label_every)) or last:
+            anchor = "end" if last and count > 1 else "start" if i == 0 and count > 1 else "middle"
             body.append(_text(x(i), top + plot_h + 16, p.label, anchor=anchor, size=10))
     return _svg(width, height, body, kind="line", title=title)
 

@@ -14,7 +14,7 @@ import json
 import logging
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import NormalDist
@@ -200,8 +200,14 @@ def nps_figure(classes: Iterable[str | None], min_n: int = 30, confidence: float
     approximation is rough, which is why every figure below ``min_n`` carries a "too few responses" flag.
     """
     counts = Counter(c for c in classes if c in ("promoter", "passive", "detractor"))
-    n = sum(counts.values())
-    promoters, passives, detractors = counts["promoter"], counts["passive"], counts["detractor"]
+    return nps_from_counts(counts["promoter"], counts["passive"], counts["detractor"], min_n, confidence)
+
+
+def nps_from_counts(
+    promoters: int, passives: int, detractors: int, min_n: int = 30, confidence: float = 0.95
+) -> NpsFigure:
+    """:func:`nps_figure` from class counts (used to pool periods into quarters or years)."""
+    n = promoters + passives + detractors
     if n == 0:
         return NpsFigure(0, 0, 0, 0, None, None, None, True)
     p, d = promoters / n, detractors / n
@@ -380,6 +386,38 @@ def trend_rows(kpis: pd.DataFrame) -> pd.DataFrame:
     if len(weeks):
         return weeks
     return rows
+
+
+#: More monthly points than this and the trend pools months into quarters, then quarters into years.
+MAX_TREND_POINTS = 36
+
+
+def coarsen_trend(points: list[PeriodPoint], min_n: int = 30, confidence: float = 0.95) -> list[PeriodPoint]:
+    """Pool months into quarters (and quarters into years) when a long history would give a noisy chart.
+
+    Ten years of monthly NPS is 120 points of mostly small n; the same data by quarter or year has fewer,
+    trustworthy points. Pooling adds the class counts and recomputes the figure and its interval.
+    """
+    import re
+
+    def pooled(key_of: Callable[[str], str]) -> list[PeriodPoint]:
+        groups: dict[str, list[int]] = {}
+        for point in points:
+            key = key_of(point.period)
+            counts = groups.setdefault(key, [0, 0, 0])
+            counts[0] += point.figure.promoters
+            counts[1] += point.figure.passives
+            counts[2] += point.figure.detractors
+        return [PeriodPoint(k, nps_from_counts(*v, min_n, confidence)) for k, v in sorted(groups.items())]
+
+    if len(points) <= MAX_TREND_POINTS or not all(re.fullmatch(r"\d{4}-\d{2}", p.period) for p in points):
+        return points
+    if not all(p.figure.n == p.figure.promoters + p.figure.passives + p.figure.detractors for p in points):
+        return points  # counts missing: cannot pool honestly
+    quarters = pooled(lambda period: f"{period[:4]}-Q{(int(period[5:7]) - 1) // 3 + 1}")
+    if len(quarters) <= MAX_TREND_POINTS:
+        return quarters
+    return pooled(lambda period: period[:4])
 
 
 def merged_kpis(store: Store, responses: pd.DataFrame, config: VocmineConfig) -> pd.DataFrame:
@@ -810,10 +848,14 @@ def load_report_data(store: Store, config: VocmineConfig) -> ReportData:
         else mean_figure([], min_n),
     )
     period_rows = trend_rows(kpis)
-    trend = [
-        PeriodPoint(str(row["period"]), _figure_from_kpi(row, min_n))
-        for _, row in period_rows.sort_values("period").iterrows()
-    ]
+    trend = coarsen_trend(
+        [
+            PeriodPoint(str(row["period"]), _figure_from_kpi(row, min_n))
+            for _, row in period_rows.sort_values("period").iterrows()
+        ],
+        min_n,
+        confidence,
+    )
 
     sentences = sentence_annotations(store)
     themes = store.df("SELECT * FROM themes")

@@ -14,11 +14,14 @@ from vocmine.config import VocmineConfig
 from vocmine.pipelines.i18n import STRINGS, choose_language
 from vocmine.pipelines.report import SECTIONS, build_report, render_report
 from vocmine.pipelines.report_data import (
+    PeriodPoint,
     basic_kpis,
+    coarsen_trend,
     group_difference,
     homogeneity_test,
     load_report_data,
     nps_figure,
+    nps_from_counts,
     satisfaction_0_10,
     top_two_box,
 )
@@ -315,3 +318,16 @@ def test_report_branch_chart_is_capped_but_table_lists_all(store) -> None:
     assert chart.count('class="point"') == 40
     assert branches.count("<tr>") == 51  # header + every branch
     assert "los 20 más altos y los 20 más bajos" in branches
+
+
+def test_coarsen_trend_pools_long_histories() -> None:
+    months = [f"{year}-{month:02d}" for year in range(2010, 2015) for month in range(1, 13)]  # 60 months
+    points = [PeriodPoint(m, nps_from_counts(3, 1, 1)) for m in months]
+    quarters = coarsen_trend(points)
+    assert len(quarters) == 20 and quarters[0].period == "2010-Q1" and quarters[-1].period == "2014-Q4"
+    assert quarters[0].figure == nps_from_counts(9, 3, 3)  # counts add up; the interval is recomputed
+    decades = [f"{year}-{month:02d}" for year in range(2000, 2015) for month in range(1, 13)]  # 60 quarters
+    years = coarsen_trend([PeriodPoint(m, nps_from_counts(1, 0, 0)) for m in decades])
+    assert [p.period for p in years] == [str(y) for y in range(2000, 2015)]
+    short = points[:12]
+    assert coarsen_trend(short) == short
