@@ -211,6 +211,14 @@ def _digit_runs(text: str) -> tuple[tuple[int, tuple[_Group, ...]], ...]:
     return tuple(runs)
 
 
+def _digit_counts(groups: Sequence[_Group]) -> list[int]:
+    """Prefix sums of digits per group: ``counts[j] - counts[i]`` digits in ``groups[i:j]``, in O(1)."""
+    counts = [0]
+    for group in groups:
+        counts.append(counts[-1] + len(group.digits))
+    return counts
+
+
 # ---------------------------------------------------------------------------------------------- cards
 def _luhn_is_valid(digits: str) -> bool:
     total = 0
@@ -233,9 +241,12 @@ def _find_cards(text: str) -> Iterator[tuple[int, int]]:
     for run_start, groups in _digit_runs(text):
         # "+54 9 11 ..." is a phone with a country code, never a card: skip windows that start with "+"/"(".
         index = 1 if text[run_start] in "+(" else 0
+        counts = _digit_counts(groups)
         while index < len(groups):
             found = None
             for stop in range(min(len(groups), index + 8), index, -1):
+                if not 13 <= counts[stop] - counts[index] <= 19:
+                    continue
                 window = groups[index:stop]
                 if any(group.sep_before not in (" ", "-", "\u00a0") for group in window[1:]):
                     continue
@@ -360,7 +371,8 @@ def _national_shape_is_phone(window: Sequence[_Group], digits: str, parenthesise
     return False
 
 
-def _window_is_phone(text: str, window: Sequence[_Group], run_prefix: str) -> bool:
+def _window_is_phone(text: str, window: Sequence[_Group], run_prefix: str, contexts: dict[int, int]) -> bool:
+    """Whether these consecutive digit groups read as one phone number (``contexts`` caches cue lookups)."""
     if any("/" in group.sep_before for group in window[1:]):
         return False
     digits = "".join(group.digits for group in window)
@@ -381,7 +393,9 @@ def _window_is_phone(text: str, window: Sequence[_Group], run_prefix: str) -> bo
     if international:
         national = digits[2:] if digits.startswith("00") else digits
         return 8 <= len(national) <= 15
-    context = _phone_context(text, window[0].start)
+    context = contexts.get(window[0].start)
+    if context is None:
+        context = contexts[window[0].start] = _phone_context(text, window[0].start)
     if _looks_like_date(window):
         return False
     if context > 0:
@@ -395,12 +409,16 @@ def _find_phones(text: str) -> Iterator[tuple[int, int]]:
     """The longest phone-shaped window of digit groups starting at each group of each run."""
     for run_start, groups in _digit_runs(text):
         prefix = text[run_start : groups[0].start]
+        counts = _digit_counts(groups)
+        contexts: dict[int, int] = {}
         index = 0
         while index < len(groups):
             found = None
             for stop in range(min(len(groups), index + _MAX_GROUPS), index, -1):
+                if not 7 <= counts[stop] - counts[index] <= 17:
+                    continue
                 window = groups[index:stop]
-                if _window_is_phone(text, window, prefix if index == 0 else ""):
+                if _window_is_phone(text, window, prefix if index == 0 else "", contexts):
                     found = stop
                     break
             if found is not None:
