@@ -3,7 +3,7 @@
 A rerun on the same data must give the same ids (the id is a hash of the theme's member texts, and the
 clustering is seeded), and a run on new data must keep the id of a root cause an analyst already knows.
 New themes are matched to the previous run's themes of the same touchpoint and polarity by centroid
-cosine, one-to-one (Hungarian assignment). e5 cosines are compressed (unrelated sentences sit at
+cosine, one-to-one (closest pairs first). e5 cosines are compressed (unrelated sentences sit at
 0.7-0.8, sibling theme centroids at 0.85-0.95), so a fixed cosine alone would chain distinct causes:
 a pair is accepted only when it is mutually the best pair AND clears ``min_cosine``, a floor measured on
 the 80% -> 100% airline run (benchmarks/eval_themes_airline.py; see docs/themes.md).
@@ -18,7 +18,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
 from vocmine.ids import content_hash
 
@@ -56,19 +55,25 @@ def match_themes(
 ) -> dict[int, tuple[str, float]]:
     """Map row index of ``new_centroids`` -> (previous id, cosine) for pairs that are the same cause.
 
-    One-to-one (Hungarian on cosine), and each accepted pair must be mutually nearest: a new theme whose
-    best previous theme prefers another new theme is treated as new, never as a second copy.
+    One-to-one and greedy from the closest pair down: each accepted pair is mutually nearest among the
+    themes still unmatched, so a second new theme near the same old one gets a new id, never a copy.
     """
     if len(new_centroids) == 0 or len(previous_ids) == 0:
         return {}
     sim = _unit(new_centroids) @ _unit(previous_centroids).T
-    rows, cols = linear_sum_assignment(-sim)
+    order = sorted(
+        ((float(sim[r, c]), r, c) for r in range(sim.shape[0]) for c in range(sim.shape[1])),
+        key=lambda item: (-item[0], item[1], item[2]),
+    )
     out: dict[int, tuple[str, float]] = {}
-    for r, c in zip(rows, cols, strict=True):
-        cosine = float(sim[r, c])
-        mutual = int(np.argmax(sim[r])) == c and int(np.argmax(sim[:, c])) == r
-        if cosine >= min_cosine and mutual:
-            out[int(r)] = (previous_ids[c], cosine)
+    used_previous: set[int] = set()
+    for cosine, r, c in order:
+        if cosine < min_cosine:
+            break
+        if r in out or c in used_previous:
+            continue
+        out[r] = (previous_ids[c], cosine)
+        used_previous.add(c)
     return out
 
 

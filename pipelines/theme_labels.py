@@ -31,8 +31,11 @@ _CONTENT_WORDS = {
     "tarde", "mal", "malo", "mala", "bueno", "buena", "buenos", "buenas", "mejor", "peor", "largo", "larga",
     "nunca", "temprano", "pronto", "poco", "poca", "mucho", "mucha", "nuevo", "nueva", "gran", "grande",
     "never", "late", "empty", "full", "call", "back", "cannot", "nothing", "serious", "well", "first", "last",
-    "bottom", "top", "long",
+    "bottom", "top", "long", "llegó", "días", "dias", "ningún", "ninguna", "nadie", "nobody", "hizo",
+    "dijo",
 }
+#: Discourse markers that open many sentences and name no cause.
+_FILLERS = {"honestly", "ugh", "today", "again", "sinceramente", "vaya", "hoy", "ayer", "yesterday", "lol", "omg"}
 #: Negations may open a label ("no contestan", "never arrived"), unlike other stop words.
 _NEGATIONS = {"no", "not", "never", "nunca", "sin", "without", "ni", "nadie", "nobody", "nothing", "nada"}
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
@@ -44,6 +47,7 @@ def _build_stop_words() -> frozenset[str]:
     from spacy.lang.es.stop_words import STOP_WORDS as ES
 
     words = {w.lower() for w in (ES | EN)} - _CONTENT_WORDS
+    words |= _FILLERS
     words |= {"q", "x", "u", "ur", "im", "amp", "rt", "dm", "pls", "please", "thanks", "thank", "gracias", "hola"}
     return frozenset(words)
 

@@ -386,6 +386,7 @@ def build_themes(
     *,
     embed_phrases: Callable[[list[str]], np.ndarray] | None = None,
     total_respondents: int | None = None,
+    settings: ThemeSettings | None = None,
 ) -> ThemeResult:
     """Cluster sentences into themes per touchpoint and polarity; match ids to ``previous``; apply overrides.
 
@@ -395,8 +396,9 @@ def build_themes(
     ``themes`` table of an earlier run. ``embed_phrases`` (optional) embeds label candidates with the
     same embedder, KeyBERT-style; without it a phrase is represented by the sentences that contain it.
     ``total_respondents`` is the denominator of ``share_respondents`` (default: distinct response ids).
+    ``settings`` overrides the config's ``[themes]`` section (benchmarks, notebooks).
     """
-    settings = theme_settings(config)
+    settings = settings or theme_settings(config)
     embeddings = np.asarray(embeddings, dtype=np.float32)
     frame = _prepare(sentences, embeddings)
     if not isinstance(overrides, ThemeOverrides):

@@ -81,7 +81,8 @@ def test_label_follows_majority_language_with_the_other_as_alt(
         assert themes.loc[theme_id, "language"] == majority
     late = merged[merged["text"].map(_cause) == "late"]["theme_id"].value_counts().idxmax()
     assert themes.loc[late, "language"] == "es"
-    assert any(w in themes.loc[late, "label"].lower() for w in ("tarde", "retraso", "llegó"))
+    described = (themes.loc[late, "label"] + ";" + themes.loc[late, "keywords"]).lower()
+    assert any(w in described for w in ("tarde", "retraso", "llegó"))
     assert themes.loc[late, "label_alt"] and "late" in themes.loc[late, "label_alt"].lower()
 
 
