@@ -63,7 +63,12 @@ def measure_speed(texts: list[str], runs: int) -> dict[str, float]:
 
 def measure_worst_case() -> dict[str, float]:
     """Adversarial inputs: long runs of digit groups are the slowest shape (each start tries a few windows)."""
-    cases = {"spaced_digits_20k": "1 " * 10_000, "dashed_digits_21k": "12-" * 7_000, "phones_30k": "600123123 " * 3_000}
+    cases = {
+        "spaced_digits_20k": "1 " * 10_000,
+        "dashed_digits_21k": "12-" * 7_000,
+        "phones_30k": "600123123 " * 3_000,
+        "url_closing_parens_100k": "http://x.com/" + ")" * 100_000,
+    }
     figures = {}
     for name, text in cases.items():
         started = time.perf_counter()

@@ -76,11 +76,19 @@ _URL_TRAILING = ".,;:!?'\"*"
 
 
 def _trim_url(text: str, start: int, end: int) -> int:
-    """Drop sentence punctuation and an unbalanced closing bracket from the end of a URL match."""
+    """Drop sentence punctuation and unbalanced closing brackets from the end of a URL match.
+
+    "(ver https://x.es/a_(b))." keeps the balanced ")" of the path and drops the sentence's ")." (counted
+    once, not per character, so a hostile run of ")" stays linear).
+    """
+    unbalanced = text.count(")", start, end) - text.count("(", start, end)
     while end > start:
         last = text[end - 1]
-        if last in _URL_TRAILING or last == ")" and text.count("(", start, end) < text.count(")", start, end):
+        if last in _URL_TRAILING:
             end -= 1
+        elif last == ")" and unbalanced > 0:
+            end -= 1
+            unbalanced -= 1
         else:
             break
     return end
