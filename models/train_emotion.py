@@ -75,6 +75,29 @@ def load_emoevent(language: str, split: str, data_dir: Path | str | None = None)
     return frame[["id", "text", "label"]].reset_index(drop=True)
 
 
+#: GoEmotions label -> Ekman group (Demszky et al. 2020, their mapping), "neutral" -> none.
+GOEMOTIONS_EKMAN = {
+    "anger": "anger annoyance disapproval", "disgust": "disgust", "fear": "fear nervousness",
+    "joy": "joy amusement approval excitement gratitude love optimism relief pride admiration desire caring",
+    "sadness": "sadness disappointment embarrassment grief remorse",
+    "surprise": "surprise realization confusion curiosity", NONE: "neutral",
+}
+
+
+def load_goemotions_ekman(data_dir: Path | str | None = None, per_class: int = 800, seed: int = 0) -> pd.DataFrame:
+    """GoEmotions TRAIN comments whose labels fall in exactly one Ekman group, at most ``per_class`` each
+    (so joy and neutral do not swamp EmoEvent): optional extra English training rows."""
+    folder = shared_data_dir(data_dir) / "goemotions"
+    names = (folder / "labels.txt").read_text(encoding="utf-8").split()
+    to_ekman = {name: group for group, members in GOEMOTIONS_EKMAN.items() for name in members.split()}
+    frame = pd.read_csv(folder / "train.tsv", sep="\t", header=None, names=["text", "labels", "id"], quoting=3,
+                        dtype=str, keep_default_na=False)
+    groups = frame["labels"].map(lambda ids: sorted({to_ekman[names[int(i)]] for i in ids.split(",")}))
+    frame = frame[groups.map(len) == 1].assign(label=groups[groups.map(len) == 1].str[0])
+    parts = [rows.sample(n=min(len(rows), per_class), random_state=seed) for _, rows in frame.groupby("label")]
+    return pd.concat(parts)[["id", "text", "label"]].reset_index(drop=True)
+
+
 def emotion_splits(data_dir: Path | str | None = None, seed: int = 42) -> dict[str, dict[str, pd.DataFrame]]:
     """{language: {"fit", "tune", "report"}}: the rows each step may see (see the module docstring)."""
     es_train = load_emoevent("es", "train", data_dir)
@@ -315,8 +338,13 @@ class EmotionTask:
     name = "emotion"
 
     def train(self, data_dir: Path | None = None, out_dir: Path | None = None, seed: int = 42,
-              max_fit_rows: int | None = MAX_FIT_ROWS) -> dict[str, Any]:
+              max_fit_rows: int | None = MAX_FIT_ROWS, goemotions_per_class: int | None = None) -> dict[str, Any]:
+        """Fit, tune and save. ``goemotions_per_class`` adds GoEmotions rows to the English fit rows (the
+        experiment in the model card; the shipped model has none)."""
         splits = cap_fit_rows(emotion_splits(data_dir, seed), max_fit_rows, seed)
+        if goemotions_per_class:
+            extra = load_goemotions_ekman(data_dir, goemotions_per_class)
+            splits["en"]["fit"] = pd.concat([splits["en"]["fit"], extra], ignore_index=True)
         model = fit_emotion_model(splits, seed, max_fit_rows)
         target = Path(out_dir) if out_dir else WEIGHTS_DIR
         model.save(target)
