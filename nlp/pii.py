@@ -189,6 +189,8 @@ _DIGIT_RUN = re.compile(r"(?<![\w\]])(?:\+|\(\+?)?[0-9]+(?:" + _SEP + r"[0-9]+)*
 _GROUP = re.compile(r"[0-9]+")
 #: Phones have at most this many groups; windows over longer runs are capped so work stays linear.
 _MAX_GROUPS = 7
+#: Country codes of our markets, to accept "0034612345678" written without spaces after the "00" prefix.
+_COMMON_COUNTRY_CODES = ("34", "1", "44", "33", "49", "39", "351", "52", "54", "55", "56", "57", "58", "51", "53")
 #: US/Canada toll-free area codes: companies print these numbers ungrouped, customers copy them so.
 _TOLL_FREE = ("800", "888", "877", "866", "855", "844", "833")
 
@@ -397,7 +399,10 @@ def _window_is_phone(text: str, window: Sequence[_Group], run_prefix: str, conte
     head = text[max(0, window[0].start - 1) : window[0].start]
     if head in ("$", "€", "£"):
         return False
-    international = run_prefix.startswith(("+", "(+")) or (digits.startswith("00") and len(window) > 1)
+    international = run_prefix.startswith(("+", "(+")) or (
+        digits.startswith("00")
+        and (len(window) > 1 or (digits[2:].startswith(_COMMON_COUNTRY_CODES) and len(digits) >= 12))
+    )
     if international:
         national = digits[2:] if digits.startswith("00") else digits
         return 8 <= len(national) <= 15
