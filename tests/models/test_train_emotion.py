@@ -105,3 +105,12 @@ def test_load_emoevent_maps_others_to_none() -> None:
 def test_emotion_task_is_registered() -> None:
     task = registry.create("task", "emotion")
     assert callable(task.train) and callable(task.evaluate)
+
+
+def test_goemotions_ekman_mapping_covers_every_label() -> None:
+    from vocmine.models.train_emotion import GOEMOTIONS_EKMAN
+
+    mapped = [name for members in GOEMOTIONS_EKMAN.values() for name in members.split()]
+    labels = (SHARED_DATA / "goemotions" / "labels.txt").read_text(encoding="utf-8").split()
+    assert sorted(mapped) == sorted(labels)
+    assert set(GOEMOTIONS_EKMAN) == set(CLASSES)
