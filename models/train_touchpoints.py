@@ -189,8 +189,8 @@ class TouchpointsTask:
     """``vocmine train touchpoints`` and ``vocmine evaluate touchpoints``."""
 
     name = "touchpoints"
-    #: Regularisation of the shipped head, chosen by 5-fold CV on the SemEval-2016 train sets.
-    C = 1.0
+    #: Regularisation of the shipped head, chosen on held-out TRAIN data (20% of EN train reviews + the ES dev file).
+    C = 8.0
 
     def train(
         self,

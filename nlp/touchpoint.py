@@ -48,6 +48,9 @@ SHIPPED_HEADS = Path(__file__).resolve().parent.parent / "models" / "weights" / 
 #: few hundredths, so 0.02 spreads them over (0, 1) without saturating at the first keyword bonus.
 SCORE_SCALE = 0.02
 
+#: Below this many labelled sentences, out-of-fold threshold tuning is noise: keep the 0.5 line.
+MIN_TUNING_SENTENCES = 60
+
 
 def _fold(text: str) -> str:
     """Lower-case and strip accents, so "camarero"/"CAMARERO" and "atención"/"atencion" match alike."""
@@ -225,7 +228,7 @@ class TouchpointHead:
     def __init__(
         self,
         taxonomy: str | Path | Taxonomy = "retail",
-        C: float = 1.0,
+        C: float = 8.0,
         zero_shot_features: bool = True,
         tune_thresholds: bool = True,
         random_state: int = 42,
@@ -271,7 +274,7 @@ class TouchpointHead:
         y = np.asarray([[name in labs for name in names] for labs in labels], dtype=int)
         self.coef_, self.intercept_ = self._fit_lr(x, y)
         shift = np.zeros(len(names), dtype=np.float64)
-        if self.tune_thresholds and len(texts) >= 20:
+        if self.tune_thresholds and len(texts) >= MIN_TUNING_SENTENCES:
             folds = KFold(n_splits=min(5, len(texts) // 4), shuffle=True, random_state=self.random_state)
             oof = np.zeros(y.shape, dtype=np.float64)
             for train_idx, test_idx in folds.split(x):

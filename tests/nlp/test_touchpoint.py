@@ -71,7 +71,7 @@ def test_touchpoint_zero_shot_retail(retail_zero_shot, e5, text: str, expected: 
 
 
 def test_touchpoint_other_outcome(restaurant_zero_shot, e5) -> None:
-    texts = ["Fuimos un martes por la noche con mis suegros.", "We came here after the movie on Saturday."]
+    texts = ["Fuimos un martes por la noche con mis suegros.", "It was my sister's birthday last week."]
     decisions = restaurant_zero_shot.predict(texts, e5.encode(texts))
     assert decisions == [[], []]
     assert join_labels(decisions[0]) == OTHER
@@ -139,7 +139,7 @@ def trained_head(e5, restaurant_zero_shot):
 
 
 def test_touchpoint_head_fits_tiny_fixture(trained_head, restaurant_zero_shot, e5) -> None:
-    texts = ["The lamb was raw inside.", "El camarero fue muy antipático.", "Fuimos un domingo."]
+    texts = ["The chicken was dry and bland.", "El camarero fue muy antipático.", "Fuimos un domingo."]
     decisions = trained_head.predict(texts, e5.encode(texts), restaurant_zero_shot)
     assert "food" in decisions[0]
     assert "service" in decisions[1]
