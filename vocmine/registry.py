@@ -21,6 +21,7 @@ _PROVIDERS: dict[str, list[str]] = {
     "embedder": ["vocmine.models.embedders"],
     "classifier": ["vocmine.models.heads"],
     "step": ["vocmine.pipelines.steps"],
+    "redactor": ["vocmine.nlp.pii"],
     "task": [
         "vocmine.models.train_sentiment",
         "vocmine.models.train_emotion",
