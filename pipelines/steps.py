@@ -215,13 +215,35 @@ def run_annotator(ctx: StepContext, task: str) -> dict[str, Any]:
     return {"sentences": len(pending), "answers": answers}
 
 
-def aggregate_answers(ctx: StepContext, task: str, model: str) -> int:
-    """An answer's label from its sentences' labels (no second embedding of long texts).
+MULTI_LABEL_TASKS = frozenset({"emotion", "touchpoint"})
+
+
+def combine_sentence_annotations(texts: list[str], annotations: list[Annotation], multi_label: bool) -> Annotation:
+    """One text's label from its sentences' labels (no second embedding of long texts).
 
     Single-label tasks average the sentences' probabilities, weighted by sentence length (a long
     complaint outweighs "Thanks."); multi-label tasks take the union of the sentences' labels and the
-    maximum score per label.
+    maximum score per label. Skipped sentences are ignored unless all are skipped.
     """
+    scored = [(t, a) for t, a in zip(texts, annotations, strict=True) if a.skip_reason is None and a.label is not None]
+    if not scored:
+        reasons = [a.skip_reason for a in annotations if a.skip_reason]
+        return Annotation(None, {}, reasons[0] if reasons else "no sentences")
+    labels = sorted({k for _, a in scored for k in a.scores})
+    if multi_label:
+        merged = {k: max(a.scores.get(k, 0.0) for _, a in scored) for k in labels}
+        chosen = [part for _, a in scored for part in str(a.label).split(";") if part]
+        named = [part for part in dict.fromkeys(chosen) if part not in {"none", "other"}]
+        label = ";".join(named) if named else ("other" if "other" in chosen else "none")
+        return Annotation(label, merged)
+    weights = np.array([max(len(t), 1) for t, _ in scored], dtype=float)
+    matrix = np.array([[a.scores.get(k, 0.0) for k in labels] for _, a in scored])
+    mean = (matrix * weights[:, None]).sum(0) / weights.sum()
+    return Annotation(labels[int(np.argmax(mean))], dict(zip(labels, mean.tolist(), strict=True)))
+
+
+def aggregate_answers(ctx: StepContext, task: str, model: str) -> int:
+    """Answer-level annotations for answers whose sentences are all annotated by ``model``."""
     store = ctx.store
     rows = store.df(
         "SELECT s.answer_id, s.text, a.label, a.scores, a.skip_reason FROM sentences s "
@@ -232,30 +254,19 @@ def aggregate_answers(ctx: StepContext, task: str, model: str) -> int:
     )
     if rows.empty:
         return 0
-    multi = task in {"emotion", "touchpoint"}
+    multi = task in MULTI_LABEL_TASKS
     ids, results = [], []
     for answer_id, group in rows.groupby("answer_id", sort=True):
-        scored = group[group["skip_reason"].isna()]
-        if scored.empty:
-            reason = group["skip_reason"].dropna().iloc[0] if group["skip_reason"].notna().any() else "no sentences"
-            ids.append(answer_id)
-            results.append(Annotation(None, {}, reason))
-            continue
-        score_maps = [json.loads(s) for s in scored["scores"]]
-        labels = sorted({k for m in score_maps for k in m})
-        if multi:
-            merged = {k: max(m.get(k, 0.0) for m in score_maps) for k in labels}
-            chosen = [lab for label in scored["label"] for lab in str(label).split(";") if lab]
-            named = [lab for lab in dict.fromkeys(chosen) if lab not in {"none", "other"}]
-            label = ";".join(named) if named else ("other" if "other" in chosen else "none")
-        else:
-            weights = np.array([max(len(t), 1) for t in scored["text"]], dtype=float)
-            matrix = np.array([[m.get(k, 0.0) for k in labels] for m in score_maps])
-            mean = (matrix * weights[:, None]).sum(0) / weights.sum()
-            merged = dict(zip(labels, mean.tolist(), strict=True))
-            label = labels[int(np.argmax(mean))]
+        annotations = [
+            Annotation(
+                label,
+                json.loads(scores) if isinstance(scores, str) else {},
+                reason if isinstance(reason, str) else None,
+            )
+            for label, scores, reason in zip(group["label"], group["scores"], group["skip_reason"], strict=True)
+        ]
         ids.append(answer_id)
-        results.append(Annotation(label, merged))
+        results.append(combine_sentence_annotations(group["text"].tolist(), annotations, multi))
     with ctx.store.transaction():
         store.upsert("annotations", _annotation_rows(ids, "answer", task, results, model, ctx.run_id))
     return len(ids)
