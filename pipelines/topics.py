@@ -291,6 +291,9 @@ def _verbatims(rows: list[int], frame: pd.DataFrame, unit: np.ndarray, centroid:
         if not np.isfinite(score[best]):
             break
         chosen.append(best)
+    if len(chosen) < min(3, len(candidates)):
+        # Very uniform themes: top up with the most central remaining (distinct) texts.
+        chosen += [i for i in np.argsort(-relevance, kind="stable") if i not in chosen][: 3 - len(chosen)]
     out = []
     for c in chosen:
         r = candidates[c]
@@ -358,13 +361,18 @@ def _label_group(
     return labels
 
 
-def _prepare(sentences: pd.DataFrame, embeddings: np.ndarray) -> pd.DataFrame:
+def _prepare(sentences: pd.DataFrame, embeddings: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
     missing = [c for c in REQUIRED_COLUMNS if c not in sentences.columns]
     if missing:
         raise ThemeError(f"sentences frame lacks columns {missing}; has {list(sentences.columns)}")
     if len(sentences) != len(embeddings):
         raise ThemeError(f"{len(sentences)} sentences but {len(embeddings)} embeddings")
-    frame = sentences.reset_index(drop=True).copy()
+    # Content order, not input order: a shuffled input must give identical floating-point sums.
+    order = np.lexsort(
+        (sentences["touchpoint"].astype(str).to_numpy(), sentences["sentence_id"].astype(str).to_numpy())
+    )
+    frame = sentences.iloc[order].reset_index(drop=True).copy()
+    embeddings = embeddings[order]
     for column in ("sentiment_score", "emotions", "component"):
         if column not in frame.columns:
             frame[column] = None
@@ -374,7 +382,7 @@ def _prepare(sentences: pd.DataFrame, embeddings: np.ndarray) -> pd.DataFrame:
     frame["created_at"] = pd.to_datetime(frame["created_at"], errors="coerce")
     frame["_key"] = frame["text"].map(_norm_text)
     frame["_hash"] = frame["_key"].map(text_hash)
-    return frame
+    return frame, embeddings
 
 
 def build_themes(
@@ -400,7 +408,7 @@ def build_themes(
     """
     settings = settings or theme_settings(config)
     embeddings = np.asarray(embeddings, dtype=np.float32)
-    frame = _prepare(sentences, embeddings)
+    frame, embeddings = _prepare(sentences, embeddings)
     if not isinstance(overrides, ThemeOverrides):
         overrides = load_overrides(overrides if overrides is not None else settings.overrides_file)
     total_respondents = total_respondents or max(1, frame["response_id"].nunique())
