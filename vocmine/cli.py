@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -197,6 +198,45 @@ def report(
         result = build_report(opened, cfg, out)
     console.print(f"report: {result.html_path}")
     console.print(f"exports: {out / 'exports'}")
+
+
+@app.command()
+def classify(
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="A .csv/.xlsx/.jsonl/.json/.parquet file.")],
+    text_column: Annotated[str, typer.Option(help="Column holding the text to label.")],
+    out: Annotated[Path, typer.Option("--out", help="Output file (.csv/.xlsx/.jsonl/.parquet).")],
+    sentences: Annotated[bool, typer.Option("--sentences", help="One row per sentence instead of per row.")] = False,
+    taxonomy: Annotated[str | None, typer.Option(help="Touchpoint taxonomy: built-in name or TOML file.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Label every row of a file: language, sentiment (+ probabilities), emotions, component, touchpoints."""
+    from vocmine.pipelines.classify import TextClassifierStack, classify_texts, read_any, write_any
+
+    try:
+        cfg = _config(config)
+        frame = read_any(input_path)
+    except ConfigError as error:
+        raise _fail(error, EXIT_USAGE) from None
+    if text_column not in frame.columns:
+        raise _fail(ConfigError(f"{input_path} has no column {text_column!r}; columns: {list(frame.columns)}"),
+                    EXIT_USAGE)
+    stack = TextClassifierStack.load(cfg, taxonomy=taxonomy)
+    for task, reason in stack.unavailable.items():
+        err_console.print(f"[yellow]{task} unavailable:[/yellow] {reason}")
+    per_text, per_sentence = classify_texts(frame[text_column].fillna("").astype(str).tolist(), stack)
+    if sentences:
+        rows = frame.reset_index(drop=True).reset_index(names="index").merge(per_sentence, on="index", how="right",
+                                                                             suffixes=("", "_sentence"))
+    else:
+        labels = per_text.drop(columns=["index"]).add_suffix("")
+        overlap = [c for c in labels.columns if c in frame.columns]
+        rows = pd.concat([frame.reset_index(drop=True), labels.rename(columns={c: f"{c}_vocmine" for c in overlap})],
+                         axis=1)
+    try:
+        write_any(rows, out)
+    except ConfigError as error:
+        raise _fail(error, EXIT_USAGE) from None
+    console.print(f"{len(frame)} rows labelled ({len(per_sentence)} sentences) -> {out}")
 
 
 @app.command()
