@@ -148,9 +148,13 @@ def tune_bias(log_proba: np.ndarray, y_index: np.ndarray, rounds: int = 3) -> np
     k = log_proba.shape[1]
     bias = np.zeros(k)
     grid = np.linspace(-2.0, 2.0, 41)
+    truth_counts = np.bincount(y_index, minlength=k)
 
-    def score(b: np.ndarray) -> float:
-        return f1_score(y_index, (log_proba + b).argmax(1), labels=list(range(k)), average="macro", zero_division=0)
+    def score(b: np.ndarray) -> float:  # macro-F1 in numpy: sklearn's f1_score is ~100x slower per call
+        predicted = (log_proba + b).argmax(1)
+        hits = np.bincount(predicted[predicted == y_index], minlength=k)
+        denominators = np.bincount(predicted, minlength=k) + truth_counts
+        return float(np.mean(np.where(denominators > 0, 2 * hits / np.maximum(denominators, 1), 0.0)))
 
     best = score(bias)
     for _ in range(rounds):

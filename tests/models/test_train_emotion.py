@@ -74,7 +74,8 @@ def test_cap_fit_rows_is_deterministic_and_leaves_other_parts() -> None:
     assert cap_fit_rows(splits, None) is splits
 
 
-def test_fit_emotion_model_round_trips_and_labels_sets(tmp_path) -> None:
+def test_fit_emotion_model_round_trips_and_labels_sets(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("vocmine.models.train_emotion.C_GRID", (1.0,))  # one fit keeps the test quick
     model = fit_emotion_model(_fixture_splits())
     model.save(tmp_path)
     loaded = EmotionModel.load(tmp_path)
