@@ -302,10 +302,10 @@ class TfidfLogisticHead:
         self,
         C: float = 4.0,
         class_weight: str | dict[str, float] | None = "balanced",
-        max_word_features: int = 50000,
-        max_char_features: int = 100000,
+        max_word_features: int = 30000,
+        max_char_features: int = 60000,
         min_df: int = 2,
-        max_iter: int = 2000,
+        max_iter: int = 500,
         random_state: int = 42,
         data_description: str = "",
     ) -> None:
