@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import SHARED_DATA
 from vocmine import registry
 from vocmine.models.datasets import cap_words, load_sentiment, sentence_sentiment
 from vocmine.models.metrics import FIGURE_COLUMNS
@@ -18,6 +19,8 @@ from vocmine.models.train_sentiment import (
     _sample_per_class,
     _vader_proba,
 )
+
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 @pytest.mark.parametrize(
