@@ -54,7 +54,7 @@ class ThemeError(VocmineError):
 
 
 class ThemeSettings(BaseModel):
-    """Knobs of theme building. Defaults measured on twitter_airline_sentiment train (docs/themes.md)."""
+    """Knobs of theme building. Defaults are reasoned choices, not yet tuned on a dev split (docs/themes.md)."""
 
     model_config = ConfigDict(extra="forbid")
 
