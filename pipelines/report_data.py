@@ -526,7 +526,13 @@ def _counts_per_period(value: Any) -> list[tuple[str, int]]:
         except json.JSONDecodeError:
             return []
     if isinstance(value, dict):
-        return sorted((str(k), int(v)) for k, v in value.items() if v is not None)
+        pairs = []
+        for period, count in value.items():
+            if isinstance(count, dict):  # the topics stage writes {"count": .., "share": .., "total": ..}
+                count = count.get("count", count.get("n"))
+            if count is not None:
+                pairs.append((str(period), int(count)))
+        return sorted(pairs)
     if isinstance(value, list):
         pairs = []
         for item in value:

@@ -331,3 +331,18 @@ def test_coarsen_trend_pools_long_histories() -> None:
     assert [p.period for p in years] == [str(y) for y in range(2000, 2015)]
     short = points[:12]
     assert coarsen_trend(short) == short
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [
+        '{"2026-01": 2, "2026-02": 5}',
+        '{"2026-01": {"count": 2, "share": 0.5, "total": 4}, "2026-02": {"count": 5, "share": 1.0, "total": 5}}',
+        '[{"period": "2026-01", "count": 2}, {"period": "2026-02", "count": 5}]',
+        '[["2026-02", 5], ["2026-01", 2]]',
+    ],
+)
+def test_theme_trend_formats_are_read(counts: str) -> None:
+    from vocmine.pipelines.report_data import _counts_per_period
+
+    assert _counts_per_period(counts) == [("2026-01", 2), ("2026-02", 5)]
