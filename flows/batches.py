@@ -136,9 +136,9 @@ def pending_jobs(store: Store, config: VocmineConfig, task: str) -> list[BatchJo
 
 def write_batch(store: Store, result: BatchResult, run_id: str) -> int:
     """Write a batch's fresh vectors and its annotations in one transaction (all or nothing)."""
-    from vocmine.pipelines.steps import _annotation_rows
+    from vocmine.pipelines.steps import annotation_rows
 
-    rows = _annotation_rows(list(result.sentence_ids), "sentence", result.spec.task, list(result.annotations),
+    rows = annotation_rows(list(result.sentence_ids), "sentence", result.spec.task, list(result.annotations),
                             result.model, run_id)
     with store.transaction():
         if result.fresh_vectors and result.embedder:

@@ -161,7 +161,7 @@ def _embedder(ctx: StepContext, name: str):  # noqa: ANN202
     return ctx.cache[key]
 
 
-def _annotation_rows(ids: list[str], level: str, task: str, results: list[Annotation], model: str,
+def annotation_rows(ids: list[str], level: str, task: str, results: list[Annotation], model: str,
                      run_id: str) -> pd.DataFrame:
     now = utcnow()
     return pd.DataFrame(
@@ -206,7 +206,7 @@ def run_annotator(ctx: StepContext, task: str) -> dict[str, Any]:
         with store.transaction():
             store.upsert(
                 "annotations",
-                _annotation_rows(batch["sentence_id"].tolist(), "sentence", task, results, annotator.name,
+                annotation_rows(batch["sentence_id"].tolist(), "sentence", task, results, annotator.name,
                                  ctx.run_id),
             )
         done += len(batch)
@@ -268,7 +268,7 @@ def aggregate_answers(ctx: StepContext, task: str, model: str) -> int:
         ids.append(answer_id)
         results.append(combine_sentence_annotations(group["text"].tolist(), annotations, multi))
     with ctx.store.transaction():
-        store.upsert("annotations", _annotation_rows(ids, "answer", task, results, model, ctx.run_id))
+        store.upsert("annotations", annotation_rows(ids, "answer", task, results, model, ctx.run_id))
     return len(ids)
 
 

@@ -324,6 +324,17 @@ def evaluate(
         figures.to_json(json_out, orient="records", indent=2)
 
 
+def _register_service_commands() -> None:
+    """``vocmine serve`` (scheduled Prefect deployments) and ``vocmine api`` (REST), defined in cli_service."""
+    from vocmine import cli_service
+
+    app.command("serve")(cli_service.serve)
+    app.command("api")(cli_service.api)
+
+
+_register_service_commands()
+
+
 def main() -> None:
     """Entry point: VocmineErrors that escape a command become a one-line message and exit code."""
     try:
