@@ -1,0 +1,142 @@
+"""Throughput of each part of the analysis on real es+en responses, and a profile of the slowest one.
+
+Run on demand (not in CI; needs ../shared/data):
+
+    .venv/bin/python benchmarks/bench_components.py --n 300
+    .venv/bin/python benchmarks/bench_components.py --n 300 --profile    # + cProfile of the whole analyze
+
+Two views of the same responses (see bench_end_to_end.build_corpus: half Rest-Mex 2022 es, half Starbucks
+NYC en):
+1. isolated: sentences split with vocmine's rules, embedded once with e5 ("query:"), then each registered
+   annotator's ``annotate`` over those vectors: sentences/s per component;
+2. in the pipeline: ``vocmine.analyze`` in a fresh store, per-step seconds from the store's ``runs`` table
+   (the first annotator step pays for the embeddings), then ``Analysis.report``: responses/s per step.
+
+With ``--profile`` the ``analyze`` call runs under cProfile and the 30 most expensive functions (cumulative)
+are written next to the JSON. Prints tables and writes benchmarks/results/bench_components_n<N>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import platform
+import pstats
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_end_to_end import build_corpus, step_seconds  # noqa: E402
+
+
+def isolated(corpus) -> list[dict]:  # noqa: ANN001 - a pandas DataFrame
+    """Sentences/s of embedding and of each annotator, on the corpus' sentences."""
+    from vocmine import registry
+    from vocmine.config import VocmineConfig
+    from vocmine.models.embedders import resolve_embedder
+    from vocmine.nlp.sentences import split_sentences
+
+    rows = []
+    started = time.perf_counter()
+    texts, languages = [], []
+    for title, text, language in zip(corpus["title"], corpus["text"], corpus["language"], strict=True):
+        for answer in (title, text):
+            for span in split_sentences(answer, language):
+                texts.append(span.text)
+                languages.append(language)
+    seconds = time.perf_counter() - started
+    rows.append({"component": "split_sentences", "items": len(corpus), "seconds": round(seconds, 3)})
+    embedder = resolve_embedder(VocmineConfig().analysis.embedder)
+    embedder.encode(texts[:4])  # load the model outside the timing
+    started = time.perf_counter()
+    vectors = embedder.encode(texts)
+    rows.append({"component": f"embed {embedder.name}", "items": len(texts),
+                 "seconds": round(time.perf_counter() - started, 3)})
+    for task, name in VocmineConfig().analysis.annotators.items():
+        annotator = registry.create("annotator", name)
+        annotator.annotate(texts[:4], vectors[:4], languages[:4])  # load weights outside the timing
+        started = time.perf_counter()
+        annotator.annotate(texts, vectors, languages)
+        rows.append({"component": f"{task} {name}", "items": len(texts),
+                     "seconds": round(time.perf_counter() - started, 3)})
+    for row in rows:
+        row["items_per_s"] = round(row["items"] / row["seconds"], 1) if row["seconds"] else None
+    return rows
+
+
+def in_pipeline(corpus, profile_to: Path | None) -> tuple[list[dict], str]:  # noqa: ANN001
+    """Responses/s of each analyze step and of the report, from one fresh analyze run."""
+    import vocmine
+
+    work = Path(tempfile.mkdtemp(prefix="vocmine-bench-components-"))
+    store = work / "vocmine.duckdb"
+    profiler = cProfile.Profile() if profile_to else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    analysis = vocmine.analyze(corpus, store=store)
+    if profiler:
+        profiler.disable()
+    total = time.perf_counter() - started
+    rows = [{"component": f"step {name}", "items": len(corpus), "seconds": seconds}
+            for name, seconds in step_seconds(store).items()]
+    rows.append({"component": "analyze total (ingest + steps)", "items": len(corpus), "seconds": round(total, 2)})
+    started = time.perf_counter()
+    analysis.report(work / "report")
+    rows.append({"component": "report + exports", "items": len(corpus),
+                 "seconds": round(time.perf_counter() - started, 2)})
+    for row in rows:
+        row["items_per_s"] = round(row["items"] / row["seconds"], 1) if row["seconds"] else None
+    text = ""
+    if profiler:
+        buffer = io.StringIO()
+        pstats.Stats(profiler, stream=buffer).sort_stats("cumulative").print_stats(30)
+        text = buffer.getvalue()
+        profile_to.write_text(text, encoding="utf-8")
+    return rows, text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=300, help="responses (half es, half en)")
+    parser.add_argument("--profile", action="store_true", help="cProfile the analyze call")
+    parser.add_argument("--skip-isolated", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+
+    torch.set_num_threads(2)
+    corpus = build_corpus(args.n)
+    rows = [] if args.skip_isolated else isolated(corpus)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    profile_path = RESULTS / f"profile_analyze_n{args.n}.txt" if args.profile else None
+    pipeline_rows, _ = in_pipeline(corpus, profile_path)
+    print(f"\n{'component':<44} {'items':>8} {'seconds':>9} {'items/s':>9}")
+    for row in rows + pipeline_rows:
+        print(f"{row['component']:<44} {row['items']:>8} {row['seconds']:>9} {row['items_per_s']!s:>9}")
+    result = {
+        "benchmark": "bench_components",
+        "command": " ".join([Path(sys.executable).name, "benchmarks/bench_components.py", *sys.argv[1:]]),
+        "n": args.n,
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "load_avg_1_5_15": os.getloadavg()},
+        "isolated": rows,
+        "pipeline": pipeline_rows,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "profile": str(profile_path.relative_to(REPO)) if profile_path else None,
+    }
+    out = RESULTS / f"bench_components_n{args.n}.json"
+    out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    print(f"wrote {out.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
