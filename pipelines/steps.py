@@ -186,12 +186,15 @@ def run_annotator(ctx: StepContext, task: str) -> dict[str, Any]:
     store = ctx.store
     annotator = _annotator(ctx, task)
     pending = store.df(
-        "SELECT s.sentence_id, s.text, s.language FROM sentences s WHERE NOT EXISTS ("
+        "SELECT s.sentence_id, s.text, s.language, coalesce(an.touchpoint, r.touchpoint) AS given_touchpoint "
+        "FROM sentences s JOIN answers an USING (answer_id) JOIN responses r ON r.response_id = s.response_id "
+        "WHERE NOT EXISTS ("
         " SELECT 1 FROM annotations a WHERE a.target_id = s.sentence_id AND a.level = 'sentence'"
         " AND a.task = ? AND a.model = ?) ORDER BY s.sentence_id",
         [task, annotator.name],
     )
     embedder = _embedder(ctx, annotator.embedder) if annotator.embedder else None
+    agreement_rows: list[tuple[str, str]] = []
     done = 0
     from vocmine.models.embedders import embed_cached
 
@@ -203,6 +206,8 @@ def run_annotator(ctx: StepContext, task: str) -> dict[str, Any]:
         else:
             vectors = np.zeros((len(texts), 0), dtype=np.float32)
         results = annotator.annotate(texts, vectors, languages)
+        if task == "touchpoint":
+            results = _touchpoint_given_wins(batch["given_touchpoint"].tolist(), results, agreement_rows)
         with store.transaction():
             store.upsert(
                 "annotations",
@@ -212,7 +217,29 @@ def run_annotator(ctx: StepContext, task: str) -> dict[str, Any]:
         done += len(batch)
         ctx.report(task, done, len(pending))
     answers = aggregate_answers(ctx, task, annotator.name)
-    return {"sentences": len(pending), "answers": answers}
+    stats: dict[str, Any] = {"sentences": len(pending), "answers": answers}
+    if agreement_rows:
+        from vocmine.nlp.touchpoint import agreement_with_given
+
+        given, predicted = zip(*agreement_rows, strict=True)
+        agreement = agreement_with_given(list(given), list(predicted))
+        stats["given_touchpoint_agreement"] = {k: v for k, v in agreement.items() if k != "per_touchpoint"}
+        logger.info("model vs given touchpoints: %s", stats["given_touchpoint_agreement"])
+    return stats
+
+
+def _touchpoint_given_wins(given: list[object], results: list[Annotation],
+                           agreement_rows: list[tuple[str, str]]) -> list[Annotation]:
+    """Where the export already names the touchpoint it wins over the model (the model's scores are kept,
+    and its agreement with the given value is recorded for the run's stats)."""
+    out = []
+    for value, result in zip(given, results, strict=True):
+        if isinstance(value, str) and value.strip():
+            agreement_rows.append((value, result.label or "other"))
+            out.append(Annotation(value.strip(), result.scores, None))
+        else:
+            out.append(result)
+    return out
 
 
 MULTI_LABEL_TASKS = frozenset({"emotion", "touchpoint"})
