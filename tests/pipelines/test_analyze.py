@@ -1,0 +1,92 @@
+"""The analyze stage: every step fills only what is missing; answer labels come from their sentences."""
+
+from __future__ import annotations
+
+import pytest
+
+from vocmine.config import VocmineConfig
+from vocmine.pipelines.analyze import analyze_store
+from vocmine.pipelines.ingest import ingest_paths
+from vocmine.pipelines.profiles import load_profile
+from vocmine.pipelines.steps import combine_sentence_annotations, resolve_step
+from vocmine.protocols import Annotation
+
+SURVEY = """response_id,date,score,branch,touchpoint,comment
+r1,2026-03-02,9,Centro,,"El personal fue muy amable. Volveré seguro."
+r2,2026-03-02,2,Centro,delivery,La comida llegó fría y el repartidor fue muy grosero.
+r3,2026-03-05,6,Norte,,Staff were lovely but checkout took ages.
+r4,2026-03-06,8,Norte,,O atendimento foi bom.
+"""
+STEPS = ["language", "sentences", "nps_status", "sentiment", "touchpoint"]
+
+
+@pytest.fixture
+def analysed(tmp_path, store):
+    path = tmp_path / "survey.csv"
+    path.write_text(SURVEY, encoding="utf-8")
+    ingest_paths([path], store, profile=load_profile("survey"))
+    config = VocmineConfig(store=store.path)
+    first = analyze_store(store, config, steps=STEPS)
+    return store, config, first
+
+
+def test_analyze_annotates_sentences_and_answers(analysed):
+    store, _, first = analysed
+    assert first.steps["sentiment"]["sentences"] == store.count("sentences")
+    labels = dict(
+        store.con.execute(
+            "SELECT target_id, label FROM annotations WHERE task = 'sentiment' AND level = 'answer'"
+        ).fetchall()
+    )
+    assert labels["survey:r2:comment"] == "negative"
+    assert labels["survey:r1:comment"] == "positive"
+    # Portuguese is kept, labelled, and skipped by the classifier with a reason.
+    reason = store.scalar(
+        "SELECT skip_reason FROM annotations WHERE target_id = 'survey:r4:comment' AND task = 'sentiment'"
+    )
+    assert reason == "language pt not modelled"
+
+
+def test_analyze_rerun_does_nothing(analysed):
+    store, config, _ = analysed
+    before = store.count("annotations")
+    again = analyze_store(store, config, steps=STEPS)
+    assert again.steps["sentences"]["sentences"] == 0
+    assert again.steps["sentiment"]["sentences"] == 0
+    assert store.count("annotations") == before
+
+
+def test_analyze_given_touchpoint_wins(analysed):
+    store, _, first = analysed
+    given = store.df(
+        "SELECT a.label FROM annotations a JOIN sentences s ON s.sentence_id = a.target_id "
+        "WHERE a.task = 'touchpoint' AND a.level = 'sentence' AND s.response_id = 'survey:r2'"
+    )
+    assert set(given["label"]) == {"delivery"}
+    assert first.steps["touchpoint"]["given_touchpoint_agreement"]["n"] >= 1
+
+
+def test_analyze_unknown_step_lists_known_ones():
+    from vocmine.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="known steps"):
+        resolve_step("sentimentt", VocmineConfig())
+
+
+def test_combine_sentence_annotations_weights_long_sentences():
+    texts = ["Thanks.", "The room was filthy and the staff ignored every complaint we made."]
+    annotations = [
+        Annotation("positive", {"negative": 0.1, "neutral": 0.1, "positive": 0.8}),
+        Annotation("negative", {"negative": 0.9, "neutral": 0.05, "positive": 0.05}),
+    ]
+    combined = combine_sentence_annotations(texts, annotations, multi_label=False)
+    assert combined.label == "negative"
+    assert combined.scores["negative"] == pytest.approx((0.1 * 7 + 0.9 * 66) / 73, abs=1e-6)
+
+
+def test_combine_sentence_annotations_multi_label_union():
+    annotations = [Annotation("anger", {"anger": 0.7, "joy": 0.1}), Annotation("none", {"anger": 0.2, "joy": 0.3}),
+                   Annotation(None, {}, "language pt not modelled")]
+    combined = combine_sentence_annotations(["a", "b", "c"], annotations, multi_label=True)
+    assert combined.label == "anger"
+    assert combined.scores == {"anger": 0.7, "joy": 0.3}
