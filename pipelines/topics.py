@@ -28,13 +28,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
-from vocmine.config import VocmineConfig
+from vocmine.config import ThemeSettings, VocmineConfig
 from vocmine.errors import VocmineError
 from vocmine.ids import text_hash
 from vocmine.pipelines import theme_labels, trends
-from vocmine.pipelines.theme_ids import DEFAULT_MIN_COSINE, match_themes, new_theme_id, previous_for_group
+from vocmine.pipelines.theme_ids import match_themes, new_theme_id, previous_for_group
 from vocmine.pipelines.theme_overrides import ThemeOverrides, apply_membership_overrides, load_overrides
 
 logger = logging.getLogger(__name__)
@@ -51,30 +51,6 @@ POLARITIES = ("negative", "positive")
 
 class ThemeError(VocmineError):
     """Theme building got input it cannot use (missing columns, embeddings of the wrong shape)."""
-
-
-class ThemeSettings(BaseModel):
-    """Knobs of theme building. Defaults are reasoned choices, not yet tuned on a dev split (docs/themes.md)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    min_theme_abs: int = 5
-    min_theme_rel: float = 0.01
-    min_group_sentences: int = 15
-    umap_neighbors: int = 15
-    umap_components: int = 5
-    hdbscan_min_samples: int | None = None
-    cluster_selection_method: str = "eom"
-    reduce_outliers: bool = True
-    #: An outlier joins its nearest theme if its cosine to the centroid reaches this quantile of the
-    #: theme members' own cosines (0.1: as close as the theme's 10% least typical members).
-    outlier_quantile: float = 0.1
-    max_verbatims: int = 5
-    match_min_cosine: float = DEFAULT_MIN_COSINE
-    emerging_alpha: float = 0.01
-    period: str = "auto"
-    alt_label_min_sentences: int = 3
-    overrides_file: Path | None = None
 
 
 @dataclass(slots=True)

@@ -78,12 +78,35 @@ class ReportConfig(_Section):
     )
 
 
+class ThemeSettings(_Section):
+    """Knobs of theme building. Defaults are reasoned choices, not yet tuned on a dev split (docs/themes.md)."""
+
+    min_theme_abs: int = 5
+    min_theme_rel: float = 0.01
+    min_group_sentences: int = 15
+    umap_neighbors: int = 15
+    umap_components: int = 5
+    hdbscan_min_samples: int | None = None
+    cluster_selection_method: str = "eom"
+    reduce_outliers: bool = True
+    #: An outlier joins its nearest theme if its cosine to the centroid reaches this quantile of the
+    #: theme members' own cosines (0.1: as close as the theme's 10% least typical members).
+    outlier_quantile: float = 0.1
+    max_verbatims: int = 5
+    match_min_cosine: float = 0.95  # same as pipelines.theme_ids.DEFAULT_MIN_COSINE
+    emerging_alpha: float = 0.01
+    period: str = "auto"
+    alt_label_min_sentences: int = 3
+    overrides_file: Path | None = None
+
+
 class VocmineConfig(_Section):
     store: Path = Path("vocmine.duckdb")
     seed: int = 42
     nps: NpsConfig = Field(default_factory=NpsConfig)
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    themes: ThemeSettings = Field(default_factory=ThemeSettings)
 
     @field_validator("seed")
     @classmethod

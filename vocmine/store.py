@@ -60,8 +60,8 @@ MIGRATIONS: dict[int, list[str]] = {
             counts_per_period JSON, centroid FLOAT[], status VARCHAR, emerging BOOLEAN,
             emerging_evidence VARCHAR, run_id VARCHAR, updated_at TIMESTAMP)""",
         """CREATE TABLE IF NOT EXISTS theme_assignments (
-            sentence_id VARCHAR PRIMARY KEY, response_id VARCHAR, theme_id VARCHAR,
-            probability DOUBLE, run_id VARCHAR)""",
+            sentence_id VARCHAR, response_id VARCHAR, theme_id VARCHAR,
+            probability DOUBLE, run_id VARCHAR, PRIMARY KEY (sentence_id, theme_id))""",
         """CREATE TABLE IF NOT EXISTS kpis (
             segment VARCHAR, segment_value VARCHAR, period VARCHAR, n INTEGER, promoters INTEGER,
             passives INTEGER, detractors INTEGER, estimate DOUBLE, low DOUBLE, high DOUBLE,
