@@ -12,9 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from vocmine.pipelines.steps import Progress, StepContext, check_order, resolve_step
-
 from vocmine.config import VocmineConfig
+from vocmine.pipelines.steps import Progress, StepContext, check_order, resolve_step
 from vocmine.store import Store
 
 logger = logging.getLogger(__name__)
