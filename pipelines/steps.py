@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -300,22 +301,77 @@ def aggregate_answers(ctx: StepContext, task: str, model: str) -> int:
 
 
 # -- themes, kpis, drivers (other modules) ----------------------------------------------------------
+#: What each summary step reads; its result is a deterministic function of these tables and the config.
+_SUMMARY_INPUTS = {
+    "themes": ("sentences", "annotations", "responses"),
+    "kpis": ("responses", "annotations"),
+    "drivers": ("responses", "annotations", "theme_assignments", "themes"),
+}
+_TABLE_DIGEST = {
+    "sentences": "SELECT count(*), sum(hash(sentence_id, text_hash, language)) FROM sentences",
+    "annotations": "SELECT count(*), sum(hash(target_id, level, task, label, scores, model)) FROM annotations",
+    "responses": "SELECT count(*), sum(hash(response_id, content_hash, nps_class, language, branch, seller,"
+    " touchpoint, created_at)) FROM responses",
+    "theme_assignments": "SELECT count(*), sum(hash(sentence_id, theme_id)) FROM theme_assignments",
+    "themes": "SELECT count(*), sum(hash(theme_id, label, status)) FROM themes",
+}
+
+
+def summary_fingerprint(ctx: StepContext, step: str) -> str:
+    """A digest of everything a summary step reads (its input tables, the config, the theme overrides).
+
+    Themes, KPIs and drivers are recomputed as a whole, which is what makes a rerun over unchanged data
+    slow; when this digest equals the one recorded by the last run of the step, the step is skipped.
+    """
+    from vocmine.ids import content_hash
+
+    parts: list[object] = [step, ctx.config.model_dump_json(exclude={"store"})]
+    for table in _SUMMARY_INPUTS[step]:
+        parts.append([str(v) for v in ctx.store.con.execute(_TABLE_DIGEST[table]).fetchall()[0]])
+    overrides = ctx.config.themes.overrides_file or ctx.store.path.parent / "theme_overrides.toml"
+    if step == "themes" and Path(overrides).is_file():
+        parts.append(Path(overrides).read_bytes().hex())
+    return content_hash(parts)
+
+
+def _last_fingerprint(store: Store, step: str) -> str | None:
+    rows = store.con.execute(
+        "SELECT stats FROM runs WHERE stage = 'analyze' AND status = 'completed' ORDER BY started_at DESC"
+    ).fetchall()
+    for (stats,) in rows:
+        steps = (json.loads(stats) if isinstance(stats, str) else stats or {}).get("steps", {})
+        if step in steps:
+            return steps[step].get("fingerprint")
+    return None
+
+
+def _unless_unchanged(ctx: StepContext, step: str, table: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    fingerprint = summary_fingerprint(ctx, step)
+    if fingerprint == _last_fingerprint(ctx.store, step) and ctx.store.count(table) > 0:
+        return {"skipped": "input unchanged", "fingerprint": fingerprint}
+    stats = run()
+    stats["fingerprint"] = fingerprint
+    return stats
+
+
 def run_themes(ctx: StepContext) -> dict[str, Any]:
     from vocmine.pipelines.topics import refresh_themes
 
-    return refresh_themes(ctx.store, ctx.config, ctx.run_id)
+    return _unless_unchanged(ctx, "themes", "themes", lambda: refresh_themes(ctx.store, ctx.config, ctx.run_id))
 
 
 def run_kpis(ctx: StepContext) -> dict[str, Any]:
     from vocmine.pipelines.kpis import write_kpis
 
-    return {"kpis": write_kpis(ctx.store, ctx.config, ctx.run_id)}
+    return _unless_unchanged(ctx, "kpis", "kpis", lambda: {"kpis": write_kpis(ctx.store, ctx.config, ctx.run_id)})
 
 
 def run_drivers(ctx: StepContext) -> dict[str, Any]:
     from vocmine.pipelines.drivers import write_drivers
 
-    return {"drivers": write_drivers(ctx.store, ctx.config, ctx.run_id)}
+    return _unless_unchanged(
+        ctx, "drivers", "drivers", lambda: {"drivers": write_drivers(ctx.store, ctx.config, ctx.run_id)}
+    )
 
 
 BUILTIN_STEPS: dict[str, Step] = {

@@ -17,7 +17,7 @@ r2,2026-03-02,2,Centro,delivery,La comida llegó fría y el repartidor fue muy g
 r3,2026-03-05,6,Norte,,Staff were lovely but checkout took ages.
 r4,2026-03-06,8,Norte,,O atendimento foi bom.
 """
-STEPS = ["language", "sentences", "nps_status", "sentiment", "touchpoint"]
+STEPS = ["language", "sentences", "nps_status", "sentiment", "touchpoint", "kpis", "drivers"]
 
 
 @pytest.fixture
@@ -54,6 +54,17 @@ def test_analyze_rerun_does_nothing(analysed):
     assert again.steps["sentences"]["sentences"] == 0
     assert again.steps["sentiment"]["sentences"] == 0
     assert store.count("annotations") == before
+    # Summary steps see the same inputs and are skipped rather than recomputed.
+    assert again.steps["kpis"]["skipped"] == "input unchanged"
+    assert again.steps["drivers"]["skipped"] == "input unchanged"
+
+
+def test_analyze_summary_steps_rerun_when_inputs_change(analysed):
+    store, config, first = analysed
+    store.con.execute("UPDATE responses SET branch = 'Sur' WHERE response_id = 'survey:r1'")
+    again = analyze_store(store, config, steps=STEPS)
+    assert "skipped" not in again.steps["kpis"]
+    assert again.steps["kpis"]["fingerprint"] != first.steps["kpis"]["fingerprint"]
 
 
 def test_analyze_given_touchpoint_wins(analysed):
