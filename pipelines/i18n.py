@@ -46,7 +46,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "respondents": "Respondents",
         "detractor_share": "Detractors mentioning it",
         "impact": "NPS impact (points)",
-        "impact_help": "NPS of everyone minus NPS of those who did not mention it: negative = it costs NPS points.",
+        "impact_help": (
+            "Impact = NPS of everyone − NPS of those who did not mention it. A NEGATIVE impact means the theme "
+            "costs NPS points (it costs promoters and adds detractors); a positive one means it adds points."
+        ),
         "strength": "Driver strength",
         "strength_help": (
             "Change in the chance of being a detractor when it is mentioned, in percentage points (pp), "
@@ -84,11 +87,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "homogeneity": "Homogeneity",
         "homogeneous": "No evidence that they are evaluated differently",
         "heterogeneous": "They are not evaluated alike",
-        "homogeneity_test": "chi-square test of promoter/passive/detractor shares",
-        "homogeneity_too_few": "Too few groups with enough responses to test homogeneity.",
+        "homogeneity_test": (
+            "chi-square test of promoter/passive/detractor shares (permutation p-value when counts are small)"
+        ),
+        "homogeneity_too_few": "Too few groups, or answers of one class only: homogeneity cannot be tested.",
         "no_branches": "The data has no branch column.",
         "no_sellers": "The data has no seller column.",
-        "groups_tested": "groups with n ≥ {min_n}",
+        "groups_tested": "groups with classified responses",
         "emerging_none": "No emerging themes.",
         "evidence": "Evidence",
         "first_seen": "First seen",
@@ -161,7 +166,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "respondents": "Clientes",
         "detractor_share": "Detractores que la mencionan",
         "impact": "Impacto en el NPS (puntos)",
-        "impact_help": "NPS de todos menos NPS de quienes no la mencionan: negativo = le cuesta puntos al NPS.",
+        "impact_help": (
+            "Impacto = NPS de todos − NPS de quienes no lo mencionan. Un impacto NEGATIVO significa que el tema "
+            "le cuesta puntos al NPS (resta promotores y suma detractores); uno positivo, que le suma puntos."
+        ),
         "strength": "Fuerza como impulsor",
         "strength_help": (
             "Cambio en la probabilidad de ser detractor al mencionarla, en puntos porcentuales (pp), "
@@ -199,11 +207,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "homogeneity": "Homogeneidad",
         "homogeneous": "No hay evidencia de que se les evalúe de forma distinta",
         "heterogeneous": "No se les evalúa por igual",
-        "homogeneity_test": "prueba chi-cuadrado de las proporciones de promotores/pasivos/detractores",
-        "homogeneity_too_few": "Muy pocos grupos con suficientes respuestas para probar la homogeneidad.",
+        "homogeneity_test": (
+            "prueba chi-cuadrado de las proporciones de promotores/pasivos/detractores "
+            "(valor p por permutación cuando los recuentos son pequeños)"
+        ),
+        "homogeneity_too_few": "Muy pocos grupos, o respuestas de una sola clase: no se puede probar la homogeneidad.",
         "no_branches": "Los datos no tienen columna de sucursal.",
         "no_sellers": "Los datos no tienen columna de vendedor.",
-        "groups_tested": "grupos con n ≥ {min_n}",
+        "groups_tested": "grupos con respuestas clasificadas",
         "emerging_none": "No hay temas emergentes.",
         "evidence": "Evidencia",
         "first_seen": "Visto por primera vez",

@@ -3,9 +3,14 @@
 The report is the last stage, but it must work while the earlier ones are still missing: the stages that
 fill ``kpis``, ``drivers``, ``themes`` and ``annotations`` may not have run yet. So this module reads what
 is there, computes the basic figures itself where a table is empty (response counts, languages, period,
-NPS with a normal-approximation 95% interval from ``responses.nps_class``), and marks the rest "not
-computed yet" instead of failing. Where the NPS stage did write ``kpis``, its numbers win, so the report
-and the exports never disagree with ``select * from kpis``.
+NPS from ``responses.nps_class``), and marks the rest "not computed yet" instead of failing. Where the NPS
+stage did write ``kpis``, its numbers win, so the report and the exports never disagree with
+``select * from kpis``.
+
+Statistics are not re-implemented here: NPS figures and their intervals come from
+:mod:`vocmine.pipelines.nps` (adjusted Wald, as in ``kpis``) and the branch/seller homogeneity test and
+stand-out flags from :mod:`vocmine.pipelines.homogeneity`, so a fallback figure equals the one the NPS
+stage would have written. This module only turns their results into the records the templates read.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ import numpy as np
 import pandas as pd
 
 from vocmine.config import VocmineConfig
+from vocmine.pipelines import homogeneity as network
 from vocmine.pipelines.i18n import choose_language
+from vocmine.pipelines.nps import nps_estimate, nps_interval
 from vocmine.store import Store, utcnow
 
 logger = logging.getLogger(__name__)
@@ -126,9 +133,12 @@ class TouchpointSummary:
 
 @dataclass(frozen=True, slots=True)
 class GroupRow:
+    """One branch or seller as the report shows it; the comparison with the rest is the NPS stage's."""
+
     name: str
     figure: NpsFigure
-    #: "below" / "above" when the group's NPS differs from the rest's at 95%, else None.
+    #: "below" / "above" when the group differs from the rest after the Benjamini-Hochberg adjustment
+    #: (:func:`vocmine.pipelines.homogeneity.standout_groups`), else None.
     stands_out: str | None
     difference: float | None
     difference_low: float | None
@@ -137,11 +147,15 @@ class GroupRow:
 
 @dataclass(frozen=True, slots=True)
 class Homogeneity:
+    """The network-wide test of :func:`vocmine.pipelines.homogeneity.homogeneity_test`, as the report shows it."""
+
     groups_tested: int
     chi2: float | None
     dof: int | None
     p_value: float | None
     homogeneous: bool | None
+    #: "chi-square" or "monte-carlo permutation" (small expected counts); None when not testable.
+    method: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,36 +208,38 @@ def _z(confidence: float) -> float:
 
 
 def nps_figure(classes: Iterable[str | None], min_n: int = 30, confidence: float = 0.95) -> NpsFigure:
-    """NPS with a normal-approximation interval: var = p + d - (p - d)^2 over n (p, d: shares).
+    """NPS of the classified entries with the adjusted-Wald interval of :func:`vocmine.pipelines.nps.nps_estimate`.
 
-    The interval is clipped to [-100, 100]; with n = 0 there is no estimate. For small n the normal
-    approximation is rough, which is why every figure below ``min_n`` carries a "too few responses" flag.
+    The same estimate and interval as the ``kpis`` table; with n = 0 there is no estimate. Every figure
+    below ``min_n`` carries a "too few responses" flag.
     """
-    counts = Counter(c for c in classes if c in ("promoter", "passive", "detractor"))
-    return nps_from_counts(counts["promoter"], counts["passive"], counts["detractor"], min_n, confidence)
+    estimate = nps_estimate(list(classes), confidence)
+    return NpsFigure(
+        estimate.n,
+        estimate.promoters,
+        estimate.passives,
+        estimate.detractors,
+        estimate.nps,
+        estimate.low,
+        estimate.high,
+        estimate.n < min_n,
+    )
 
 
 def nps_from_counts(
     promoters: int, passives: int, detractors: int, min_n: int = 30, confidence: float = 0.95
 ) -> NpsFigure:
-    """:func:`nps_figure` from class counts (used to pool periods into quarters or years)."""
+    """:func:`nps_figure` from class counts (used to pool periods into quarters or years).
+
+    The interval is :func:`vocmine.pipelines.nps.nps_interval`, widened to contain the estimate exactly as
+    :func:`~vocmine.pipelines.nps.nps_estimate` and the ``kpis`` table do, so both paths give one figure.
+    """
     n = promoters + passives + detractors
     if n == 0:
         return NpsFigure(0, 0, 0, 0, None, None, None, True)
-    p, d = promoters / n, detractors / n
-    estimate = p - d
-    variance = max(p + d - estimate**2, 0.0)
-    half = _z(confidence) * math.sqrt(variance / n)
-    return NpsFigure(
-        n,
-        promoters,
-        passives,
-        detractors,
-        100 * estimate,
-        100 * max(-1.0, estimate - half),
-        100 * min(1.0, estimate + half),
-        n < min_n,
-    )
+    nps = 100.0 * (promoters - detractors) / n
+    low, high = nps_interval(promoters, passives, detractors, confidence)
+    return NpsFigure(n, promoters, passives, detractors, nps, min(low, nps), max(high, nps), n < min_n)
 
 
 def mean_figure(values: Iterable[float], min_n: int = 30, confidence: float = 0.95) -> MeanFigure:
@@ -265,41 +281,34 @@ def top_two_box(responses: pd.DataFrame) -> pd.Series:
 def group_difference(
     group: Sequence[str | None], rest: Sequence[str | None], confidence: float = 0.95
 ) -> tuple[float | None, float | None, float | None]:
-    """NPS(group) - NPS(rest) with a normal interval (independent samples: variances add)."""
-    a, b = nps_figure(group), nps_figure(rest)
-    if not a.n or not b.n or a.nps is None or b.nps is None:
-        return None, None, None
+    """NPS(group) - NPS(rest) in points with its interval, from :func:`vocmine.pipelines.homogeneity.standout_groups`.
 
-    def variance(f: NpsFigure) -> float:
-        p, d = f.promoters / f.n, f.detractors / f.n
-        return max(p + d - (p - d) ** 2, 0.0) / f.n
-
-    diff = (a.nps - b.nps) / 100
-    half = _z(confidence) * math.sqrt(variance(a) + variance(b))
-    return 100 * diff, 100 * (diff - half), 100 * (diff + half)
-
-
-def homogeneity_test(frame: pd.DataFrame, column: str, min_n: int) -> Homogeneity:
-    """Chi-square test of independence between the group and the promoter/passive/detractor class.
-
-    Only groups with at least ``min_n`` scored responses take part: tiny branches make the test's
-    expected counts too small to trust.
+    ``(None, None, None)`` when either side has no classified respondent.
     """
-    scored = frame[frame["nps_class"].isin(["promoter", "passive", "detractor"]) & frame[column].notna()]
-    sizes = scored[column].value_counts()
-    keep = sizes[sizes >= min_n].index
-    table = pd.crosstab(scored[scored[column].isin(keep)][column], scored[scored[column].isin(keep)]["nps_class"])
-    if len(table) < 2 or table.shape[1] < 2:
-        return Homogeneity(len(table), None, None, None, None)
-    # Pearson's statistic by hand: scipy.stats costs seconds to import; its chi2 tail lives in scipy.special.
-    from scipy.special import chdtrc
+    classes = pd.Series(list(group) + list(rest), dtype=object)
+    groups = pd.Series(["group"] * len(group) + ["rest"] * len(rest), dtype=object)
+    config = VocmineConfig.model_validate({"nps": {"confidence": confidence}})
+    table = network.standout_groups(classes, groups, config)
+    row = table[table["segment_value"] == "group"]
+    if row.empty or int(row["rest_n"].iloc[0]) == 0:
+        return None, None, None
+    difference, low, high = (_opt_float(row[column].iloc[0]) for column in ("difference", "low", "high"))
+    return difference, low, high
 
-    observed = table.to_numpy(dtype=float)
-    expected = observed.sum(axis=1, keepdims=True) * observed.sum(axis=0, keepdims=True) / observed.sum()
-    statistic = float(((observed - expected) ** 2 / expected).sum())
-    dof = (observed.shape[0] - 1) * (observed.shape[1] - 1)
-    p_value = float(chdtrc(dof, statistic))
-    return Homogeneity(len(table), statistic, dof, p_value, p_value >= 0.05)
+
+def group_homogeneity(frame: pd.DataFrame, column: str, config: VocmineConfig) -> Homogeneity:
+    """The NPS stage's network test (chi-square, or a seeded permutation test when counts are small).
+
+    Same call as :func:`vocmine.pipelines.homogeneity.homogeneity_report`, so the report shows the same
+    statistic and p-value; "homogeneous" means p >= 1 - confidence.
+    """
+    test = network.homogeneity_test(
+        frame["nps_class"], frame[column], column, config.nps.bootstrap_samples, config.seed
+    )
+    if test.p_value is None:
+        return Homogeneity(test.groups, None, None, None, None, None)
+    homogeneous = test.p_value >= 1 - config.nps.confidence
+    return Homogeneity(test.groups, test.statistic, test.dof, test.p_value, homogeneous, test.method)
 
 
 # -- basic KPIs (fallback when the NPS stage has not run) -----------------------------------------
@@ -780,22 +789,23 @@ def _group_section(responses: pd.DataFrame, kpis: pd.DataFrame, column: str, con
     if column not in responses or responses[column].dropna().astype(str).str.strip().eq("").all():
         return GroupSection(column, False, [], Homogeneity(0, None, None, None, None))
     rows_kpi = kpis[(kpis["segment"] == column) & (kpis["period"] == ALL)].set_index("segment_value")
+    standouts = network.standout_groups(responses["nps_class"], responses[column], config).set_index("segment_value")
     rows = []
     for value in sorted(v for v in responses[column].dropna().unique() if str(v).strip()):
-        mask = responses[column] == value
+        name = str(value)
         if value in rows_kpi.index:
             figure = _figure_from_kpi(rows_kpi.loc[value], min_n)
         else:
-            figure = nps_figure(responses.loc[mask, "nps_class"], min_n, config.nps.confidence)
-        diff, low, high = group_difference(
-            list(responses.loc[mask, "nps_class"]), list(responses.loc[~mask, "nps_class"]), config.nps.confidence
-        )
-        stands_out = None
-        if low is not None and high is not None and figure.n >= min_n:
-            stands_out = "below" if high < 0 else "above" if low > 0 else None
-        rows.append(GroupRow(str(value), figure, stands_out, diff, low, high))
+            figure = nps_figure(responses.loc[responses[column] == value, "nps_class"], min_n, config.nps.confidence)
+        if name in standouts.index and int(standouts.at[name, "rest_n"]) > 0:
+            out = standouts.loc[name]
+            flag = out["flag"] if isinstance(out["flag"], str) else None
+            difference, low, high = (_opt_float(out[c]) for c in ("difference", "low", "high"))
+            rows.append(GroupRow(name, figure, flag, difference, low, high))
+        else:  # no classified respondent in the group, or nobody else to compare with
+            rows.append(GroupRow(name, figure, None, None, None, None))
     rows.sort(key=lambda r: (r.figure.nps is None, -(r.figure.nps or 0), r.name))
-    return GroupSection(column, True, rows, homogeneity_test(responses, column, min_n))
+    return GroupSection(column, True, rows, group_homogeneity(responses, column, config))
 
 
 def _quality(store: Store, responses: pd.DataFrame, config: VocmineConfig) -> DataQuality:

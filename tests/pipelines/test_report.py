@@ -18,7 +18,7 @@ from vocmine.pipelines.report_data import (
     basic_kpis,
     coarsen_trend,
     group_difference,
-    homogeneity_test,
+    group_homogeneity,
     load_report_data,
     nps_figure,
     nps_from_counts,
@@ -75,25 +75,62 @@ def full_report(sample_store, tmp_path_factory: pytest.TempPathFactory):
 
 # -- statistics, hand-computed ----------------------------------------------------------------------
 def test_nps_figure_matches_hand_computation() -> None:
-    # 5 promoters, 3 passives, 2 detractors: p = .5, d = .2, NPS = 30 points;
-    # var = p + d - (p - d)^2 = .7 - .09 = .61; se = sqrt(.61 / 10) = .24698; half = 1.95996 * se = .48407.
+    # 5 promoters, 3 passives, 2 detractors: NPS = 50% - 20% = 30 points. Adjusted Wald (Rocks 2016) adds
+    # 0.75 P, 1.5 A, 0.75 D: n' = 13, p' = 5.75/13 = .442308, d' = 2.75/13 = .211538, centre = .230769;
+    # var = (p' + d' - centre^2) / n' = (.653846 - .053254) / 13 = .046199; se = .214940;
+    # half = 1.959964 * .214940 = .421275 -> [23.0769 - 42.1275, 23.0769 + 42.1275] = [-19.051, 65.204].
     figure = nps_figure(["promoter"] * 5 + ["passive"] * 3 + ["detractor"] * 2 + [None], min_n=30)
     assert (figure.n, figure.promoters, figure.passives, figure.detractors) == (10, 5, 3, 2)
     assert figure.nps == pytest.approx(30.0)
-    assert figure.low == pytest.approx(30.0 - 48.407, abs=0.01)
-    assert figure.high == pytest.approx(30.0 + 48.407, abs=0.01)
+    assert figure.low == pytest.approx(-19.051, abs=0.01)
+    assert figure.high == pytest.approx(65.204, abs=0.01)
     assert figure.small_n
+    assert nps_from_counts(5, 3, 2) == figure  # one computation whether from classes or from counts
 
 
 @pytest.mark.parametrize(
-    ("classes", "expected"),
-    [([], None), ([None, None], None), (["promoter"] * 40, 100.0), (["detractor"] * 3, -100.0)],
+    ("classes", "expected", "low", "high"),
+    [
+        ([], None, None, None),
+        ([None, None], None, None, None),
+        # 40 promoters: n' = 43, p' = 40.75/43 = .947674, d' = .75/43 = .017442, centre = .930233;
+        # var = (.965116 - .865333) / 43 = .0023206, se = .048172, half = .094416 -> [83.582, 102.46 -> 100].
+        # Unlike the plain Wald interval it does not collapse to the single point 100.
+        (["promoter"] * 40, 100.0, 83.582, 100.0),
+        # 3 detractors: n' = 6, p' = .125, d' = .625, centre = -.5; var = (.75 - .25) / 6 = .083333,
+        # se = .288675, half = .565793 -> [-106.58 -> -100, 6.579].
+        (["detractor"] * 3, -100.0, -100.0, 6.579),
+        # 1 promoter: n' = 4, p' = .4375, d' = .1875, centre = .25; var = (.625 - .0625) / 4 = .140625,
+        # se = .375, half = .734987 -> [-48.499, 98.499], widened to contain the shown NPS of 100.
+        (["promoter"], 100.0, -48.499, 100.0),
+    ],
 )
-def test_nps_figure_edge_cases(classes: list[str | None], expected: float | None) -> None:
+def test_nps_figure_edge_cases(
+    classes: list[str | None], expected: float | None, low: float | None, high: float | None
+) -> None:
     figure = nps_figure(classes, min_n=30)
     assert figure.nps == expected
-    if expected is not None:
-        assert figure.low == pytest.approx(expected) and figure.high == pytest.approx(expected)
+    if expected is None:
+        assert figure.low is None and figure.high is None
+    else:
+        assert figure.low == pytest.approx(low, abs=0.01) and figure.high == pytest.approx(high, abs=0.01)
+
+
+def test_nps_figure_agrees_with_the_kpis_table() -> None:
+    from vocmine.pipelines.kpis import compute_kpis
+
+    responses = pd.DataFrame(
+        {
+            "response_id": [f"r{i}" for i in range(12)],
+            "created_at": pd.Timestamp("2025-03-01"),
+            "nps_class": ["promoter"] * 6 + ["passive"] * 2 + ["detractor"] * 3 + [None],
+        }
+    )
+    kpis = compute_kpis(responses, VocmineConfig())
+    overall = kpis[(kpis["segment"] == "all") & (kpis["period"] == "all")].iloc[0]
+    figure = nps_figure(responses["nps_class"])
+    assert (figure.n, figure.nps) == (overall["n"], pytest.approx(overall["estimate"]))
+    assert (figure.low, figure.high) == (pytest.approx(overall["low"]), pytest.approx(overall["high"]))
 
 
 def test_satisfaction_pools_scales_on_0_10() -> None:
@@ -109,25 +146,56 @@ def test_satisfaction_pools_scales_on_0_10() -> None:
 
 
 def test_group_difference_flags_a_branch_below_the_rest() -> None:
+    # Group: 40 detractors, NPS -100; rest: 30 P + 30 A, NPS 50; difference -150 points.
+    # Adjusted Wald per side (homogeneity.standout_groups): group n' = 43, p' = .017442, d' = .947674,
+    # centre = -.930233, var = .0023206; rest n' = 63, p' = 30.75/63 = .488095, d' = .75/63 = .011905,
+    # centre = .476190, var = (.5 - .226757) / 63 = .0043372. se = sqrt(.0066577) = .081595;
+    # adjusted difference = -1.406423, half = 1.959964 * .081595 = .159922 -> [-156.635, -124.650].
     diff, low, high = group_difference(["detractor"] * 40, ["promoter"] * 30 + ["passive"] * 30)
     assert diff == pytest.approx(-150.0)
-    assert high is not None and high < 0 and low is not None and low < diff
+    assert low == pytest.approx(-156.635, abs=0.01) and high == pytest.approx(-124.650, abs=0.01)
+    assert group_difference([None, None], ["promoter"] * 3) == (None, None, None)
 
 
-def test_homogeneity_test_detects_a_different_branch() -> None:
-    frame = pd.DataFrame(
+def test_group_homogeneity_uses_the_nps_stage_test() -> None:
+    config = VocmineConfig()
+    two = pd.DataFrame(
         {
-            "branch": ["A"] * 40 + ["B"] * 40 + ["C"] * 5,
+            "branch": ["A"] * 40 + ["B"] * 40,
             "nps_class": ["detractor"] * 30 + ["promoter"] * 10  # A: mostly detractors
-            + ["promoter"] * 30 + ["detractor"] * 10  # B: mostly promoters
-            + ["passive"] * 5,
+            + ["promoter"] * 30 + ["detractor"] * 10,  # B: mostly promoters
         }
     )
-    result = homogeneity_test(frame, "branch", min_n=30)
-    assert result.groups_tested == 2  # C has n = 5 < 30 and takes no part
-    assert result.p_value is not None and result.p_value < 0.001 and result.homogeneous is False
-    alike = homogeneity_test(frame.assign(branch="A"), "branch", min_n=30)
-    assert alike.p_value is None and alike.groups_tested == 1
+    # 2 x 2 table (no passives) [[10, 30], [30, 10]]: every expected count is 20, so chi-square applies;
+    # statistic = 4 * (10 - 20)^2 / 20 = 20 with 1 df; p = P(chi2_1 > 20) = 7.74e-6.
+    result = group_homogeneity(two, "branch", config)
+    assert (result.groups_tested, result.dof, result.method) == (2, 1, "chi-square")
+    assert result.chi2 == pytest.approx(20.0)
+    assert result.p_value == pytest.approx(7.74e-6, rel=1e-2) and result.homogeneous is False
+    # A third, tiny branch C (5 passives) makes 5 of 9 expected counts < 5 (Cochran): seeded permutation test.
+    three = pd.concat([two, pd.DataFrame({"branch": ["C"] * 5, "nps_class": ["passive"] * 5})], ignore_index=True)
+    small = group_homogeneity(three, "branch", config)
+    assert (small.groups_tested, small.method) == (3, "monte-carlo permutation")
+    assert small.p_value == pytest.approx(1 / 1001)  # no permutation of 1000 reaches the observed statistic
+    alike = group_homogeneity(two.assign(branch="A"), "branch", config)
+    assert alike.p_value is None and alike.groups_tested == 1 and alike.homogeneous is None
+
+
+def test_report_branches_match_the_nps_stage(sample_store) -> None:
+    from vocmine.pipelines.homogeneity import homogeneity_report
+
+    config = VocmineConfig()
+    data = load_report_data(sample_store, config)
+    test, standouts = homogeneity_report(sample_store, config, "branch")
+    homogeneity = data.branches.homogeneity
+    assert (homogeneity.p_value, homogeneity.chi2, homogeneity.method) == (test.p_value, test.statistic, test.method)
+    by_name = standouts.set_index("segment_value")
+    for row in data.branches.rows:
+        expected = by_name.loc[row.name]
+        assert row.stands_out == (expected["flag"] if isinstance(expected["flag"], str) else None)
+        assert row.difference == pytest.approx(expected["difference"])
+        assert row.difference_low == pytest.approx(expected["low"])
+        assert row.difference_high == pytest.approx(expected["high"])
 
 
 def test_basic_kpis_have_n_interval_and_small_n_flag(store) -> None:
