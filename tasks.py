@@ -48,7 +48,8 @@ def ensure_venv() -> None:
     ).hexdigest()
     if STAMP.exists() and STAMP.read_text().strip() == digest:
         return
-    pip = [BIN / "python", "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    # -qq: the machine's pip config lists index folders that do not all exist, which floods -q output.
+    pip = [BIN / "python", "-m", "pip", "install", "--disable-pip-version-check", "-qq"]
     check(*pip, TORCH)
     check(*pip, TORCH, "-r", ROOT / "requirements.lock")
     check(*pip, "--no-deps", "-e", ROOT)
