@@ -4,6 +4,7 @@ Run on demand (not in CI; needs ../shared/data):
 
     .venv/bin/python benchmarks/bench_components.py --n 300
     .venv/bin/python benchmarks/bench_components.py --n 300 --profile    # + cProfile of the whole analyze
+    .venv/bin/python benchmarks/bench_components.py --umap-jit           # UMAP's compile cost per process
 
 Two views of the same responses (see bench_end_to_end.build_corpus: half Rest-Mex 2022 es, half Starbucks
 NYC en):
@@ -105,12 +106,57 @@ def in_pipeline(corpus, profile_to: Path | None) -> tuple[list[dict], str]:  # n
     return rows, text
 
 
+_UMAP_PROBE = """
+import json, sys, time
+import numpy as np
+started = time.perf_counter()
+import umap
+imported = time.perf_counter()
+X = np.random.default_rng(0).normal(size=(300, 384)).astype(np.float32)
+times = []
+for _ in range(2):
+    t = time.perf_counter()
+    umap.UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=42).fit_transform(X)
+    times.append(time.perf_counter() - t)
+print(json.dumps({"import_s": round(imported - started, 2), "first_fit_s": round(times[0], 2),
+                  "second_fit_s": round(times[1], 2)}))
+"""
+
+
+def umap_jit_cost(runs: int = 2) -> list[dict]:
+    """UMAP's first fit in a fresh process (numba compiles it; the themes step pays this in every new
+    process) against a second fit in the same process, on 300 x 384 points; with and without NUMBA_CACHE_DIR."""
+    import subprocess
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    rows = []
+    cache = Path(tempfile.mkdtemp(prefix="numba-cache-"))
+    for label, extra in (("no cache dir", {}), ("NUMBA_CACHE_DIR", {"NUMBA_CACHE_DIR": str(cache)})):
+        for attempt in range(runs):
+            done = subprocess.run([sys.executable, "-W", "ignore", "-c", _UMAP_PROBE], capture_output=True,
+                                  text=True, env={**os.environ, **extra}, check=True)
+            rows.append({"setting": label, "process": attempt + 1, **json.loads(done.stdout.strip().splitlines()[-1])})
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=300, help="responses (half es, half en)")
     parser.add_argument("--profile", action="store_true", help="cProfile the analyze call")
     parser.add_argument("--skip-isolated", action="store_true")
+    parser.add_argument("--umap-jit", action="store_true", help="only measure UMAP's per-process compile cost")
     args = parser.parse_args()
+    if args.umap_jit:
+        rows = umap_jit_cost()
+        for row in rows:
+            print(row)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        out = RESULTS / "umap_jit_cost.json"
+        out.write_text(json.dumps({"benchmark": "bench_components --umap-jit", "load_avg_1_5_15": os.getloadavg(),
+                                   "rows": rows}, indent=2), encoding="utf-8")
+        print(f"wrote {out.relative_to(REPO)}")
+        return
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
 
