@@ -9,6 +9,18 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from typing import Any  # noqa: E402
+
 from vocmine.api import Analysis, analyze, load  # noqa: E402
 
-__all__ = ["Analysis", "analyze", "load", "__version__"]
+
+def spacy_pipeline(language: str = "es", **options: Any) -> Any:
+    """A spaCy ``Language`` whose components set ``doc._.sentiment``, ``sent._.emotions``,
+    ``sent._.component`` and ``sent._.touchpoints`` with vocmine's models (see
+    :func:`vocmine.nlp.spacy_components.spacy_pipeline`); imported lazily so ``import vocmine`` stays light."""
+    from vocmine.nlp.spacy_components import spacy_pipeline as build
+
+    return build(language, **options)
+
+
+__all__ = ["Analysis", "analyze", "load", "spacy_pipeline", "__version__"]
