@@ -183,7 +183,9 @@ class ZeroShotTouchpoints:
     def similarities(self, embeddings: np.ndarray) -> np.ndarray:
         """(n, T) best-prototype cosine per touchpoint, before centring and keywords."""
         self._check_fitted()
-        q = np.asarray(embeddings, dtype=np.float32)
+        # float64: a float32 dot product's rounding depends on the BLAS thread count, and the sigmoid
+        # amplifies it; in float64 a Dask worker and the main process give the same stored scores.
+        q = np.asarray(embeddings, dtype=np.float64)
         n_tp = self.description_vectors_.shape[0]
         desc = np.einsum("nd,tkd->ntk", q, self.description_vectors_).max(axis=2)
         out = desc.copy()
@@ -242,7 +244,7 @@ class TouchpointHead:
     def _features(
         self, texts: Sequence[str], embeddings: np.ndarray, zero_shot: ZeroShotTouchpoints | None
     ) -> np.ndarray:
-        q = np.asarray(embeddings, dtype=np.float32)
+        q = np.asarray(embeddings, dtype=np.float64)  # thread-count-independent rounding, as above
         if not self.zero_shot_features:
             return q
         if zero_shot is None:
