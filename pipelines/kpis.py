@@ -21,10 +21,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from vocmine.config import VocmineConfig
-from vocmine.pipelines.nps import DETRACTOR, PASSIVE, PROMOTER, classify_nps
+from vocmine.pipelines.nps import DETRACTOR, PASSIVE, PROMOTER, classify_nps, nps_interval_arrays
 from vocmine.store import Store
 
 logger = logging.getLogger(__name__)
@@ -38,32 +37,6 @@ KPI_COLUMNS = [
 ]
 #: Annotation labels that mean "nothing found", not a segment of their own.
 EMPTY_LABELS = frozenset({"", "none", "other", "neutral_none"})
-
-
-def nps_interval_arrays(
-    promoters: np.ndarray,
-    passives: np.ndarray,
-    detractors: np.ndarray,
-    confidence: float = 0.95,
-    method: str = "adjusted_wald",
-) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised :func:`vocmine.pipelines.nps.nps_interval`; NaN where there are no respondents."""
-    p_count, pa_count, d_count = (np.asarray(a, dtype=float) for a in (promoters, passives, detractors))
-    empty = (p_count + pa_count + d_count) == 0
-    if method == "adjusted_wald":
-        p_count, pa_count, d_count = p_count + 0.75, pa_count + 1.5, d_count + 0.75
-    elif method != "wald":
-        raise ValueError(f"unknown interval method {method!r}")
-    n = p_count + pa_count + d_count
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p, d = p_count / n, d_count / n
-        centre = p - d
-        half = float(norm.ppf(0.5 + confidence / 2)) * np.sqrt(np.clip(p + d - centre**2, 0, None) / n)
-    low = 100.0 * np.clip(centre - half, -1, 1)
-    high = 100.0 * np.clip(centre + half, -1, 1)
-    low[empty] = np.nan
-    high[empty] = np.nan
-    return low, high
 
 
 def satisfaction_values(responses: pd.DataFrame) -> tuple[pd.Series, pd.Series]:

@@ -16,7 +16,6 @@ collapses to a single point when everyone is a promoter. The adjustment adds 3 p
 from __future__ import annotations
 
 import logging
-import math
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -113,6 +112,20 @@ def count_classes(classes: Iterable[object]) -> tuple[int, int, int]:
     )
 
 
+def _interval_from_counts(promoters, passives, detractors, confidence: float, method: str):  # noqa: ANN001, ANN202
+    """The NPS interval arithmetic once, for floats or numpy arrays of (possibly weighted) class counts."""
+    if method == "adjusted_wald":
+        promoters, passives, detractors = promoters + 0.75, passives + 1.5, detractors + 0.75
+    elif method != "wald":
+        raise ValueError(f"unknown interval method {method!r}; use 'adjusted_wald' or 'wald'")
+    n = promoters + passives + detractors
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p, d = promoters / n, detractors / n
+        centre = p - d
+        half = float(norm.ppf(0.5 + confidence / 2)) * np.sqrt(np.clip(p + d - centre**2, 0, None) / n)
+    return 100.0 * np.clip(centre - half, -1, 1), 100.0 * np.clip(centre + half, -1, 1)
+
+
 def nps_interval(
     promoters: float,
     passives: float,
@@ -121,19 +134,28 @@ def nps_interval(
     method: IntervalMethod = "adjusted_wald",
 ) -> tuple[float, float]:
     """Interval for the NPS in points, from class counts (counts may be weighted)."""
-    if method == "adjusted_wald":
-        promoters, passives, detractors = promoters + 0.75, passives + 1.5, detractors + 0.75
-    elif method != "wald":
-        raise ValueError(f"unknown interval method {method!r}; use 'adjusted_wald' or 'wald'")
-    n = promoters + passives + detractors
-    if n <= 0:
+    extra = 3.0 if method == "adjusted_wald" else 0.0
+    if method in ("adjusted_wald", "wald") and promoters + passives + detractors + extra <= 0:
         raise ValueError("no respondents")
-    p, d = promoters / n, detractors / n
-    centre = p - d
-    variance = max(p + d - centre**2, 0.0) / n
-    z = float(norm.ppf(0.5 + confidence / 2))
-    half = z * math.sqrt(variance)
-    return 100.0 * max(centre - half, -1.0), 100.0 * min(centre + half, 1.0)
+    low, high = _interval_from_counts(promoters, passives, detractors, confidence, method)
+    return float(low), float(high)
+
+
+def nps_interval_arrays(
+    promoters: np.ndarray,
+    passives: np.ndarray,
+    detractors: np.ndarray,
+    confidence: float = 0.95,
+    method: str = "adjusted_wald",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised :func:`nps_interval` (one row per segment); NaN where there are no respondents."""
+    counts = [np.asarray(a, dtype=float) for a in (promoters, passives, detractors)]
+    empty = (counts[0] + counts[1] + counts[2]) == 0
+    low, high = _interval_from_counts(*counts, confidence, method)
+    low, high = np.asarray(low, dtype=float).copy(), np.asarray(high, dtype=float).copy()
+    low[empty] = np.nan
+    high[empty] = np.nan
+    return low, high
 
 
 def nps_estimate(
