@@ -253,7 +253,11 @@ def combine_sentence_annotations(texts: list[str], annotations: list[Annotation]
     complaint outweighs "Thanks."); multi-label tasks take the union of the sentences' labels and the
     maximum score per label. Skipped sentences are ignored unless all are skipped.
     """
-    scored = [(t, a) for t, a in zip(texts, annotations, strict=True) if a.skip_reason is None and a.label is not None]
+    scored = [
+        (t, a)
+        for t, a in zip(texts, annotations, strict=True)
+        if a.skip_reason is None and a.label is not None and a.scores
+    ]
     if not scored:
         reasons = [a.skip_reason for a in annotations if a.skip_reason]
         return Annotation(None, {}, reasons[0] if reasons else "no sentences")

@@ -21,20 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from vocmine import registry
 from vocmine.config import VocmineConfig
-from vocmine.errors import VocmineError
 from vocmine.protocols import Annotation
 
 logger = logging.getLogger(__name__)
 
 TASKS = ("sentiment", "emotion", "component", "touchpoint")
-MULTI_LABEL = {"emotion", "touchpoint"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,28 +92,13 @@ class TextAnalyzer:
     """Redact, detect language, split, embed once, run every available annotator, roll up per text."""
 
     def __init__(self, config: VocmineConfig) -> None:
-        self.config = config
-        self.annotators: dict[str, Any] = {}
-        self.unavailable: dict[str, str] = {}
-        self._embedders: dict[str, Any] = {}
-        for task in TASKS:
-            name = config.analysis.annotators.get(task)
-            if name is None:
-                self.unavailable[task] = "not configured"
-                continue
-            params = dict(config.analysis.annotator_params.get(task, {}))
-            if task == "touchpoint":
-                params.setdefault("taxonomy", config.analysis.taxonomy)
-            try:
-                self.annotators[task] = registry.create("annotator", name, **params)
-            except (VocmineError, OSError, ValueError) as error:
-                logger.warning("annotator %s for %s unavailable: %s", name, task, error)
-                self.unavailable[task] = f"{name}: {error}"
-        from vocmine.models.embedders import resolve_embedder
+        from vocmine.pipelines.classify import TextClassifierStack
 
-        for annotator in self.annotators.values():
-            if annotator.embedder and annotator.embedder not in self._embedders:
-                self._embedders[annotator.embedder] = resolve_embedder(annotator.embedder)
+        self.config = config
+        self.stack = TextClassifierStack.load(config)
+        self.annotators = self.stack.annotators
+        self.unavailable = {task: "not configured" for task in TASKS if task not in config.analysis.annotators}
+        self.unavailable.update(self.stack.unavailable)
         self.warm_up()
 
     @property
@@ -145,12 +126,7 @@ class TextAnalyzer:
         sentence_langs = detect_languages(sentence_texts, fallback=[languages[i] for i, _ in flat]) if flat else []
         sentence_langs = [lang if lang != UNDETERMINED or not languages[i] else languages[i]
                           for (i, _), lang in zip(flat, sentence_langs, strict=True)]
-        vectors = {name: (embedder.encode(sentence_texts) if sentence_texts else np.zeros((0, embedder.dim)))
-                   for name, embedder in self._embedders.items()}
-        per_task: dict[str, list[Annotation]] = {}
-        for task, annotator in self.annotators.items():
-            embeddings = vectors[annotator.embedder] if annotator.embedder else np.zeros((len(flat), 0))
-            per_task[task] = annotator.annotate(sentence_texts, embeddings, sentence_langs) if flat else []
+        per_task = self.stack.label_sentences(sentence_texts, sentence_langs)
         outputs = []
         for i, (text, language) in enumerate(zip(texts, languages, strict=True)):
             indices = [k for k, (owner, _) in enumerate(flat) if owner == i]
@@ -177,23 +153,11 @@ def _prediction(annotation: Annotation) -> Prediction:
 
 
 def roll_up(task: str, annotations: Sequence[Annotation], texts: Sequence[str]) -> Annotation:
-    """A text's label from its sentences', as the analyze stage does for answers: single-label tasks
-    average probabilities weighted by sentence length; multi-label tasks take the union of labels and the
-    maximum score per label."""
-    scored = [(a, t) for a, t in zip(annotations, texts, strict=True) if a.skip_reason is None and a.scores]
-    if not scored:
-        reason = next((a.skip_reason for a in annotations if a.skip_reason), None) or "no sentences"
-        return Annotation(None, {}, reason)
-    labels = sorted({k for a, _ in scored for k in a.scores})
-    if task in MULTI_LABEL:
-        merged = {k: max(a.scores.get(k, 0.0) for a, _ in scored) for k in labels}
-        chosen = [part for a, _ in scored for part in (a.label or "").split(";") if part]
-        named = [lab for lab in dict.fromkeys(chosen) if lab not in {"none", "other"}]
-        return Annotation(";".join(named) if named else ("other" if "other" in chosen else "none"), merged)
-    weights = np.array([max(len(t), 1) for _, t in scored], dtype=float)
-    matrix = np.array([[a.scores.get(k, 0.0) for k in labels] for a, _ in scored])
-    mean = (matrix * weights[:, None]).sum(0) / weights.sum()
-    return Annotation(labels[int(np.argmax(mean))], dict(zip(labels, mean.tolist(), strict=True)))
+    """A text's label from its sentences', exactly as the analyze stage combines an answer's
+    (:func:`vocmine.pipelines.steps.combine_sentence_annotations`)."""
+    from vocmine.pipelines.steps import MULTI_LABEL_TASKS, combine_sentence_annotations
+
+    return combine_sentence_annotations(list(texts), list(annotations), task in MULTI_LABEL_TASKS)
 
 
 # -- store reads ------------------------------------------------------------------------------------
