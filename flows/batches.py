@@ -136,9 +136,12 @@ def pending_jobs(store: Store, config: VocmineConfig, task: str) -> list[BatchJo
 
 def write_batch(store: Store, result: BatchResult, run_id: str) -> int:
     """Write a batch's fresh vectors and its annotations in one transaction (all or nothing)."""
-    from vocmine.pipelines.steps import annotation_rows
+    from vocmine.pipelines.steps import annotation_rows, given_touchpoints, touchpoint_given_wins
 
-    rows = annotation_rows(list(result.sentence_ids), "sentence", result.spec.task, list(result.annotations),
+    annotations = list(result.annotations)
+    if result.spec.task == "touchpoint":  # the export's own touchpoint wins, as in the analyze stage
+        annotations = touchpoint_given_wins(given_touchpoints(store, list(result.sentence_ids)), annotations, [])
+    rows = annotation_rows(list(result.sentence_ids), "sentence", result.spec.task, annotations,
                             result.model, run_id)
     with store.transaction():
         if result.fresh_vectors and result.embedder:

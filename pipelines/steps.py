@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,9 +188,7 @@ def run_annotator(ctx: StepContext, task: str) -> dict[str, Any]:
     store = ctx.store
     annotator = _annotator(ctx, task)
     pending = store.df(
-        "SELECT s.sentence_id, s.text, s.language, coalesce(an.touchpoint, r.touchpoint) AS given_touchpoint "
-        "FROM sentences s JOIN answers an USING (answer_id) JOIN responses r ON r.response_id = s.response_id "
-        "WHERE NOT EXISTS ("
+        "SELECT s.sentence_id, s.text, s.language FROM sentences s WHERE NOT EXISTS ("
         " SELECT 1 FROM annotations a WHERE a.target_id = s.sentence_id AND a.level = 'sentence'"
         " AND a.task = ? AND a.model = ?) ORDER BY s.sentence_id",
         [task, annotator.name],
@@ -208,7 +207,9 @@ def run_annotator(ctx: StepContext, task: str) -> dict[str, Any]:
             vectors = np.zeros((len(texts), 0), dtype=np.float32)
         results = annotator.annotate(texts, vectors, languages)
         if task == "touchpoint":
-            results = _touchpoint_given_wins(batch["given_touchpoint"].tolist(), results, agreement_rows)
+            results = touchpoint_given_wins(
+                given_touchpoints(store, batch["sentence_id"].tolist()), results, agreement_rows
+            )
         with store.transaction():
             store.upsert(
                 "annotations",
@@ -229,8 +230,26 @@ def run_annotator(ctx: StepContext, task: str) -> dict[str, Any]:
     return stats
 
 
-def _touchpoint_given_wins(given: list[object], results: list[Annotation],
-                           agreement_rows: list[tuple[str, str]]) -> list[Annotation]:
+def given_touchpoints(store: Store, sentence_ids: list[str]) -> list[str | None]:
+    """The touchpoint the export itself gives for each sentence (its answer's, else its response's)."""
+    if not sentence_ids:
+        return []
+    view = f"_given_{uuid.uuid4().hex}"
+    store.con.register(view, pd.DataFrame({"sentence_id": sentence_ids}))
+    try:
+        rows = store.con.execute(
+            f"SELECT s.sentence_id, coalesce(an.touchpoint, r.touchpoint) FROM {view} v "
+            "JOIN sentences s USING (sentence_id) JOIN answers an USING (answer_id) "
+            "JOIN responses r ON r.response_id = s.response_id"
+        ).fetchall()
+    finally:
+        store.con.unregister(view)
+    given = dict(rows)
+    return [given.get(sentence_id) for sentence_id in sentence_ids]
+
+
+def touchpoint_given_wins(given: list[str | None], results: list[Annotation],
+                          agreement_rows: list[tuple[str, str]]) -> list[Annotation]:
     """Where the export already names the touchpoint it wins over the model (the model's scores are kept,
     and its agreement with the given value is recorded for the run's stats)."""
     out = []
