@@ -49,8 +49,9 @@ PER_BATCH_STEPS = ["language", "sentences", "nps_status", "sentiment", "emotion"
 FINAL_STEPS = ["themes", "kpis", "drivers"]
 
 
-def build_corpus(n: int, offset: int = 0):  # noqa: ANN201 - pandas imported lazily
-    """``n`` responses, half es and half en, starting ``offset`` rows into each file (wrapping around)."""
+def build_corpus(n: int, offset: int = 0, unique: int | None = None):  # noqa: ANN201 - pandas imported lazily
+    """``n`` responses, half es and half en, starting ``offset`` rows into each file (wrapping around after
+    the file's last row, or after ``unique // 2`` rows of each file when ``unique`` is given)."""
     import pandas as pd
 
     es = pd.read_csv(DATA / "restmex2022_es" / "train.csv.gz", dtype=str, keep_default_na=False)
@@ -71,6 +72,8 @@ def build_corpus(n: int, offset: int = 0):  # noqa: ANN201 - pandas imported laz
         "language": "en",
         "key": "sbnyc-" + en["source_file"] + "#" + en["item_index"],
     })
+    if unique is not None:
+        es_frame, en_frame = es_frame.iloc[: unique // 2], en_frame.iloc[: unique - unique // 2]
     halves = []
     for frame, count in ((es_frame, n // 2), (en_frame, n - n // 2)):
         positions = [(offset + i) % len(frame) for i in range(count)]
@@ -99,7 +102,7 @@ def step_seconds(store_path: Path) -> dict:
     return stats.get("seconds", {})
 
 
-def child(part: str, work: Path, n: int, batch: int) -> dict:
+def child(part: str, work: Path, n: int, batch: int, unique: int | None = None) -> dict:
     """Run one part in this (fresh) process; returns its measurements."""
     import pandas as pd
     import torch
@@ -147,7 +150,7 @@ def child(part: str, work: Path, n: int, batch: int) -> dict:
         config = VocmineConfig().model_copy(update={"store": store})
         started = time.perf_counter()
         for offset in range(0, n, batch):
-            frame = build_corpus(min(batch, n - offset), offset=offset // 2)
+            frame = build_corpus(min(batch, n - offset), offset=offset // 2, unique=unique)
             vocmine.analyze(frame, store=store, steps=PER_BATCH_STEPS)
         with Store(store) as opened:
             analyze_store(opened, config, steps=FINAL_STEPS)
@@ -166,9 +169,11 @@ def child(part: str, work: Path, n: int, batch: int) -> dict:
     return row
 
 
-def run_part(part: str, work: Path, n: int, batch: int) -> dict:
+def run_part(part: str, work: Path, n: int, batch: int, unique: int | None = None) -> dict:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "DO_NOT_TRACK": "1"}
     command = [sys.executable, __file__, "--child", part, "--work", str(work), "--n", str(n), "--batch", str(batch)]
+    if unique is not None:
+        command += ["--unique", str(unique)]
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
         return {"part": part, "n": n, "error": done.stderr[-2000:]}
@@ -180,11 +185,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000, help="responses (half es, half en)")
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, from {PARTS + ('stream',)}")
     parser.add_argument("--batch", type=int, default=5000, help="responses per batch in the stream part")
+    parser.add_argument("--unique", type=int, default=None,
+                        help="distinct responses (half per file) before rows repeat with new ids (stream part)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, Path(args.work), args.n, args.batch)))
+        print(json.dumps(child(args.child, Path(args.work), args.n, args.batch, args.unique)))
         return
 
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
@@ -199,7 +206,7 @@ def main() -> None:
                 continue
             shutil.copyfile(work / "vocmine.duckdb", work / "incremental.duckdb")
         started = time.perf_counter()
-        row = run_part(part, work, args.n, args.batch)
+        row = run_part(part, work, args.n, args.batch, args.unique)
         row["process_wall_s"] = round(time.perf_counter() - started, 2)
         rows.append(row)
         print(json.dumps(row), flush=True)

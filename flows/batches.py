@@ -110,14 +110,11 @@ def compute_batch(job: BatchJob) -> BatchResult:
 
 def pending_jobs(store: Store, config: VocmineConfig, task: str) -> list[BatchJob]:
     """The batches of sentences with no annotation for ``task`` from the current model, in id order."""
+    from vocmine.pipelines.steps import pending_sentences
+
     spec = AnnotatorSpec.from_config(config, task)
     annotator = _annotator(spec)
-    pending = store.df(
-        "SELECT s.sentence_id, s.text, s.language FROM sentences s WHERE NOT EXISTS ("
-        " SELECT 1 FROM annotations a WHERE a.target_id = s.sentence_id AND a.level = 'sentence'"
-        " AND a.task = ? AND a.model = ?) ORDER BY s.sentence_id",
-        [task, annotator.name],
-    )
+    pending = pending_sentences(store, task, annotator.name)
     size = config.analysis.batch_size
     jobs = []
     for start in range(0, len(pending), size):

@@ -183,9 +183,11 @@ class EmbeddingLogisticHead:
             raise ValueError(f"{len(texts)} texts but {len(y)} labels")
         return self.fit_embeddings(self._embed(texts), y)
 
-    def fit_embeddings(self, X: np.ndarray, y: Sequence[Any]) -> Self:
-        """Fit on precomputed embeddings (rows aligned with ``y``)."""
+    def fit_embeddings(self, X: np.ndarray, y: Sequence[Any], sample_weight: np.ndarray | None = None) -> Self:
+        """Fit on precomputed embeddings (rows aligned with ``y``); ``sample_weight`` lets a caller keep one
+        large corpus from drowning the others (it multiplies the class weights)."""
         X = np.asarray(X, dtype=np.float32)
+        weights = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         y_arr = np.asarray([str(label) for label in y])
         if X.ndim != 2 or X.shape[0] != len(y_arr):
             raise ValueError(f"X must be (n, d) with n = {len(y_arr)} labels, got {X.shape}")
@@ -195,10 +197,11 @@ class EmbeddingLogisticHead:
         temperature = 1.0
         calibration: dict[str, float] = {}
         if self.calibrate:
-            X_fit, X_cal, y_fit, y_cal = train_test_split(
-                X, y_arr, test_size=self.calibration_fraction, stratify=y_arr, random_state=self.random_state
+            X_fit, X_cal, y_fit, y_cal, w_fit, _ = train_test_split(
+                X, y_arr, weights, test_size=self.calibration_fraction, stratify=y_arr,
+                random_state=self.random_state,
             )
-            held = self._new_regression().fit(X_fit, y_fit)
+            held = self._new_regression().fit(X_fit, y_fit, sample_weight=w_fit)
             coef, intercept = _full_coef(held)
             logits = _lr_logits(X_cal, coef, intercept)
             y_index = np.searchsorted(labels, y_cal)
@@ -209,7 +212,7 @@ class EmbeddingLogisticHead:
                 "heldout_ece_after": expected_calibration_error(y_cal, softmax(logits / temperature), labels),
             }
             logger.info("temperature %.3f; held-out ECE %s", temperature, calibration)
-        model = self._new_regression().fit(X, y_arr)
+        model = self._new_regression().fit(X, y_arr, sample_weight=weights)
         self.labels_ = [str(c) for c in model.classes_]
         self.coef_, self.intercept_ = _full_coef(model)
         self.temperature_ = float(temperature)
@@ -453,14 +456,15 @@ class BlendedHead:
         embeddings: np.ndarray | None = None,
         tfidf_texts: Sequence[str] | None = None,
         tfidf_y: Sequence[Any] | None = None,
+        sample_weight: np.ndarray | None = None,
     ) -> Self:
-        """Fit both members: the embedding head on ``texts``/``embeddings``, the TF-IDF head on
-        ``tfidf_texts``/``tfidf_y`` when given (it can afford more rows than the embedder), else on ``texts``."""
+        """Fit both members: the embedding head on ``texts``/``embeddings`` (with ``sample_weight``), the
+        TF-IDF head on ``tfidf_texts``/``tfidf_y`` when given (it can afford more rows than the embedder),
+        else on ``texts``."""
         embedding_head, tfidf_head = self._members()
         if embeddings is None:
-            embedding_head.fit(texts, y)
-        else:
-            embedding_head.fit_embeddings(embeddings, y)
+            embeddings = embedding_head._embed(list(texts))
+        embedding_head.fit_embeddings(embeddings, y, sample_weight)
         if tfidf_texts is None:
             tfidf_texts, tfidf_y = texts, y
         tfidf_head.fit(tfidf_texts, tfidf_y if tfidf_y is not None else y)

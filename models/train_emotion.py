@@ -49,6 +49,9 @@ CLASSES = [*EMOTIONS, NONE]
 LANGUAGES = ("es", "en")
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights" / "emotion"
 META_FILE = "emotion.json"
+ENCODER_DIR = "e5_lora"
+#: Blend weights of the fine-tuned encoder tried on the tuning rows.
+ENCODER_WEIGHTS = tuple(round(w, 2) for w in np.linspace(0.0, 1.0, 11))
 #: Grid searched on the tuning rows (never on a reported split).
 C_GRID = (1.0, 4.0)
 MAX_WORD_FEATURES = 20000
@@ -139,6 +142,17 @@ def embed_texts(texts: list[str], embedder: Any = None) -> np.ndarray:
     return embed_with_disk_cache(texts, embedder or E5Embedder())
 
 
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.asarray(logits, np.float64) - np.max(logits, axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def blend_logits(tfidf_logits: np.ndarray, encoder_logits: np.ndarray, weight: float) -> np.ndarray:
+    """``weight * log p_encoder + (1 - weight) * log p_tfidf``: a lexical model catches the hashtags and
+    slang of event tweets that the encoder smooths over, the encoder the paraphrases TF-IDF never saw."""
+    return weight * _log_softmax(encoder_logits) + (1.0 - weight) * _log_softmax(tfidf_logits)
+
+
 def tune_bias(log_proba: np.ndarray, y_index: np.ndarray, rounds: int = 3) -> np.ndarray:
     """Per-class additive offsets on log-probabilities that maximise macro-F1 (coordinate ascent).
 
@@ -208,21 +222,38 @@ class EmotionModel:
     language a :class:`LanguageHead` (temperature, decision biases, multi-label thresholds)."""
 
     def __init__(self, classifier: Any = None, heads: dict[str, LanguageHead] | None = None,
-                 training_data: str = "", max_fit_rows: int | None = None) -> None:
+                 training_data: str = "", max_fit_rows: int | None = None, encoder: Any = None,
+                 encoder_weight: float = 0.0) -> None:
         self.classifier = classifier
         self.heads = heads or {}
         self.training_data = training_data
         self.max_fit_rows = max_fit_rows
+        #: Optional fine-tuned e5 (a :class:`~vocmine.models.finetune.FineTunedClassifier` over CLASSES);
+        #: its log-probabilities are blended with the TF-IDF member's with ``encoder_weight``.
+        self.encoder = encoder
+        self.encoder_weight = encoder_weight
 
     def head(self, language: str) -> LanguageHead:
         if self.classifier is None or language not in self.heads:
             raise NotFittedError(f"the emotion model has no head for language {language!r}")
         return self.heads[language]
 
-    def logits(self, texts: list[str]) -> np.ndarray:
-        """Raw class scores (n, 7) in :data:`CLASSES` order."""
+    def tfidf_logits(self, texts: list[str]) -> np.ndarray:
+        """The TF-IDF member's raw class scores (n, 7) in :data:`CLASSES` order."""
         order = [self.classifier.labels_.index(c) for c in CLASSES]
         return self.classifier.decision_function([str(t) for t in texts])[:, order]
+
+    def encoder_logits(self, texts: list[str]) -> np.ndarray:
+        """The fine-tuned encoder's raw class scores (n, 7) in :data:`CLASSES` order."""
+        order = [self.encoder.labels.index(c) for c in CLASSES]
+        return self.encoder.logits([str(t) for t in texts])[:, order]
+
+    def logits(self, texts: list[str]) -> np.ndarray:
+        """Class scores (n, 7) in :data:`CLASSES` order: the TF-IDF member's raw scores, or with an encoder
+        the weighted blend of both members' log-probabilities (:func:`blend_logits`)."""
+        if self.encoder is None:
+            return self.tfidf_logits(texts)
+        return blend_logits(self.tfidf_logits(texts), self.encoder_logits(texts), self.encoder_weight)
 
     def predict_proba(self, texts: list[str], language: str) -> np.ndarray:
         """Calibrated probabilities (n, 7) in :data:`CLASSES` order."""
@@ -261,8 +292,12 @@ class EmotionModel:
             }
             for language, head in self.heads.items()
         }
-        meta = {"kind": "vocmine.emotion.v1", "format_version": 1, "classes": CLASSES,
-                "training_data": self.training_data, "max_fit_rows": self.max_fit_rows, "languages": languages}
+        if self.encoder is not None:
+            self.encoder.save(directory / ENCODER_DIR)
+        meta = {"kind": "vocmine.emotion.v2" if self.encoder is not None else "vocmine.emotion.v1",
+                "format_version": 2, "classes": CLASSES, "training_data": self.training_data,
+                "max_fit_rows": self.max_fit_rows, "encoder_weight": self.encoder_weight,
+                "languages": languages}
         (directory / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", "utf-8")
 
     @classmethod
@@ -282,39 +317,79 @@ class EmotionModel:
                                    thresholds=np.asarray(m["thresholds"]), tuning=m.get("tuning", {}))
             for language, m in meta["languages"].items()
         }
-        return cls(classifier, heads, meta.get("training_data", ""), meta.get("max_fit_rows"))
+        encoder = None
+        if meta.get("encoder_weight", 0.0) > 0:
+            from vocmine.models.finetune import FineTunedClassifier
+
+            encoder = FineTunedClassifier.load(directory / ENCODER_DIR)
+        return cls(classifier, heads, meta.get("training_data", ""), meta.get("max_fit_rows"), encoder,
+                   float(meta.get("encoder_weight", 0.0)))
+
+
+def _tune_f1(splits: dict[str, dict[str, pd.DataFrame]], logits: dict[str, np.ndarray]) -> float:
+    """Mean over the languages of the tuning rows' macro-F1 of the argmax decision."""
+    scores = []
+    for language in LANGUAGES:
+        truth = [CLASSES.index(c) for c in splits[language]["tune"]["label"]]
+        scores.append(f1_score(truth, logits[language].argmax(1), labels=list(range(7)), average="macro",
+                               zero_division=0))
+    return float(np.mean(scores))
+
+
+def fit_encoder(splits: dict[str, dict[str, pd.DataFrame]], settings: Any = None) -> Any:
+    """Fine-tune e5 with LoRA adapters on the pooled es + en fit rows; the epoch kept is the one with the
+    best mean tuning macro-F1 (:mod:`vocmine.models.finetune`)."""
+    from vocmine.models.finetune import FineTunedClassifier, FineTuneSettings
+
+    pooled = pd.concat([splits[lang]["fit"] for lang in LANGUAGES], ignore_index=True)
+    tune = pd.concat([splits[lang]["tune"].assign(language=lang) for lang in LANGUAGES], ignore_index=True)
+    languages = tune["language"].to_numpy()
+
+    def score(truth: list[str], logits: np.ndarray) -> float:
+        return _tune_f1(splits, {lang: logits[languages == lang] for lang in LANGUAGES})
+
+    encoder = FineTunedClassifier(CLASSES, settings or FineTuneSettings())
+    return encoder.fit(pooled["text"].tolist(), pooled["label"].tolist(), tune["text"].tolist(),
+                       tune["label"].tolist(), score)
 
 
 def fit_emotion_model(splits: dict[str, dict[str, pd.DataFrame]], seed: int = 42,
-                      max_fit_rows: int | None = None) -> EmotionModel:
-    """Fit the pooled TF-IDF + LR once per ``C``, keep the ``C`` with the best mean tuning macro-F1
-    over the two languages, then fit temperature, biases and thresholds per language on its tuning rows."""
+                      max_fit_rows: int | None = None, encoder: Any = None) -> EmotionModel:
+    """Fit the pooled TF-IDF + LR once per ``C`` and keep the ``C`` with the best mean tuning macro-F1 over
+    the two languages; with a fine-tuned ``encoder`` (:func:`fit_encoder`), pick the blend weight the same
+    way; then fit temperature, biases and thresholds per language on its tuning rows."""
     from vocmine.models.heads import TfidfLogisticHead
 
     pooled = pd.concat([splits[lang]["fit"] for lang in LANGUAGES], ignore_index=True)
+    tune_texts = {lang: splits[lang]["tune"]["text"].tolist() for lang in LANGUAGES}
     best: tuple[float, Any] | None = None
     for C in C_GRID:
         classifier = TfidfLogisticHead(C=C, class_weight="balanced", max_word_features=MAX_WORD_FEATURES,
                                        max_char_features=MAX_CHAR_FEATURES, random_state=seed)
         classifier.fit(pooled["text"].tolist(), pooled["label"].tolist())
         model = EmotionModel(classifier)
-        scores = []
-        for language in LANGUAGES:
-            tune = splits[language]["tune"]
-            predicted = model.logits(tune["text"].tolist()).argmax(1)
-            scores.append(f1_score([CLASSES.index(c) for c in tune["label"]], predicted, labels=list(range(7)),
-                                   average="macro", zero_division=0))
-        logger.info("emotion TF-IDF C=%s tuning macro-F1 %s", C, scores)
-        if best is None or float(np.mean(scores)) > best[0]:
-            best = (float(np.mean(scores)), classifier)
+        score = _tune_f1(splits, {lang: model.tfidf_logits(tune_texts[lang]) for lang in LANGUAGES})
+        logger.info("emotion TF-IDF C=%s mean tuning macro-F1 %.4f", C, score)
+        if best is None or score > best[0]:
+            best = (score, classifier)
     assert best is not None
     classifier = best[1]
     model = EmotionModel(classifier)
+    tfidf = {lang: model.tfidf_logits(tune_texts[lang]) for lang in LANGUAGES}
+    weight = 0.0
+    if encoder is not None:
+        model = EmotionModel(classifier, encoder=encoder)
+        encoded = {lang: model.encoder_logits(tune_texts[lang]) for lang in LANGUAGES}
+        by_weight = {w: _tune_f1(splits, {lang: blend_logits(tfidf[lang], encoded[lang], w) for lang in LANGUAGES})
+                     for w in ENCODER_WEIGHTS}
+        weight = max(by_weight, key=lambda w: (by_weight[w], w))
+        logger.info("emotion blend: tuning macro-F1 by encoder weight %s -> %s", by_weight, weight)
+    model = EmotionModel(classifier, encoder=encoder if weight > 0 else None, encoder_weight=weight)
     heads = {}
     for language in LANGUAGES:
         tune = splits[language]["tune"]
         y_tune = np.array([CLASSES.index(c) for c in tune["label"]])
-        logits = model.logits(tune["text"].tolist())
+        logits = (blend_logits(tfidf[language], encoded[language], weight) if weight > 0 else tfidf[language])
         temperature = fit_temperature(logits, y_tune)
         proba = softmax(logits / temperature)
         bias = tune_bias(np.log(proba + 1e-12), y_tune)
@@ -324,7 +399,7 @@ def fit_emotion_model(splits: dict[str, dict[str, pd.DataFrame]], seed: int = 42
         logger.info("emotion %s: tuning macro-F1 %.3f -> %.3f with biases", language, argmax_f1, tuned)
         heads[language] = LanguageHead(
             temperature=float(temperature), bias=bias, thresholds=tune_thresholds(proba, y_tune),
-            tuning={"tune_rows": int(len(y_tune)), "C": float(classifier.C),
+            tuning={"tune_rows": int(len(y_tune)), "C": float(classifier.C), "encoder_weight": weight,
                     "tune_macro_f1_argmax": round(float(argmax_f1), 4),
                     "tune_macro_f1_biased": round(float(tuned), 4)},
         )
@@ -332,7 +407,8 @@ def fit_emotion_model(splits: dict[str, dict[str, pd.DataFrame]], seed: int = 42
     description = (f"EmoEvent (Plaza-del-Arco et al. 2020): es/train minus a 10% tuning split, en/train ({sizes} "
                    "training tweets); tuned on that es split and en/dev")
     classifier.data_description = description
-    return EmotionModel(classifier, heads, training_data=description, max_fit_rows=max_fit_rows)
+    return EmotionModel(classifier, heads, training_data=description, max_fit_rows=max_fit_rows,
+                        encoder=model.encoder, encoder_weight=weight)
 
 
 @register("task", "emotion")
@@ -342,35 +418,46 @@ class EmotionTask:
     name = "emotion"
 
     def train(self, data_dir: Path | None = None, out_dir: Path | None = None, seed: int = 42,
-              max_fit_rows: int | None = MAX_FIT_ROWS, goemotions_per_class: int | None = None) -> dict[str, Any]:
-        """Fit, tune and save. ``goemotions_per_class`` adds GoEmotions rows to the English fit rows (the
-        experiment in the model card; the shipped model has none)."""
+              max_fit_rows: int | None = MAX_FIT_ROWS, goemotions_per_class: int | None = None,
+              finetune: bool = False, epochs: int = 3) -> dict[str, Any]:
+        """Fit, tune and save. ``finetune`` adds the LoRA-tuned e5 member (an hour or more on two cores; the
+        shipped model does not have it yet); ``goemotions_per_class`` adds GoEmotions rows to the English fit
+        rows (the experiment in the model card; the shipped model has none)."""
+        from vocmine.models.finetune import FineTuneSettings
+
         splits = cap_fit_rows(emotion_splits(data_dir, seed), max_fit_rows, seed)
         if goemotions_per_class:
             extra = load_goemotions_ekman(data_dir, goemotions_per_class)
             splits["en"]["fit"] = pd.concat([splits["en"]["fit"], extra], ignore_index=True)
-        model = fit_emotion_model(splits, seed, max_fit_rows)
+        encoder = fit_encoder(splits, FineTuneSettings(epochs=epochs, seed=seed)) if finetune else None
+        model = fit_emotion_model(splits, seed, max_fit_rows, encoder)
         target = Path(out_dir) if out_dir else WEIGHTS_DIR
         model.save(target)
-        return {"weights": str(target), "languages": {k: v.tuning for k, v in model.heads.items()}}
+        return {"weights": str(target), "encoder_weight": model.encoder_weight,
+                "languages": {k: v.tuning for k, v in model.heads.items()}}
 
     def evaluate(self, data_dir: Path | None = None, seed: int = 42, weights_dir: Path | None = None) -> pd.DataFrame:
-        """Macro-F1 over the 7 classes on en/test and es/dev: the shipped model (tuned decision), its plain
-        argmax (the untuned TF-IDF + LR baseline is the same classifier), and a majority-class floor."""
+        """Macro-F1 over the 7 classes on en/test and es/dev: the shipped model (tuned decision), each member's
+        plain argmax (the TF-IDF + LR member is the lexical baseline), and a majority-class floor."""
         model = EmotionModel.load(weights_dir or WEIGHTS_DIR)
+        name = "vocmine.emotion.v2" if model.encoder is not None else "vocmine.emotion.v1"
         splits = emotion_splits(data_dir, seed)
         rows = []
         for language in LANGUAGES:
             report = splits[language]["report"]
             split_name = "test" if language == "en" else "dev"
             truth = report["label"].tolist()
-            proba = model.predict_proba(report["text"].tolist(), language)
-            predictions = {
-                "vocmine.emotion.v1": [CLASSES[i] for i in model.head(language).decide(proba)],
-                "vocmine.tfidf_lr.v1 (argmax, untuned)": [CLASSES[i] for i in proba.argmax(1)],
-                "majority (none)": [NONE] * len(truth),
-            }
-            for name, predicted in predictions.items():
-                rows.append(figure_row("emotion", "emoevent", language, split_name, name, "macro_f1",
+            texts = report["text"].tolist()
+            tfidf = model.tfidf_logits(texts)
+            encoded = model.encoder_logits(texts) if model.encoder is not None else None
+            logits = tfidf if encoded is None else blend_logits(tfidf, encoded, model.encoder_weight)
+            head = model.head(language)
+            predictions = {name: [CLASSES[i] for i in head.decide(head.proba(logits))],
+                           "vocmine.tfidf_lr.v1 (argmax, untuned)": [CLASSES[i] for i in tfidf.argmax(1)]}
+            if encoded is not None:
+                predictions["e5 + LoRA member (argmax, untuned)"] = [CLASSES[i] for i in encoded.argmax(1)]
+            predictions["majority (none)"] = [NONE] * len(truth)
+            for model_name, predicted in predictions.items():
+                rows.append(figure_row("emotion", "emoevent", language, split_name, model_name, "macro_f1",
                                        macro_f1(truth, predicted, labels=CLASSES), len(truth)))
         return figures_frame(rows)

@@ -187,12 +187,7 @@ def run_annotator(ctx: StepContext, task: str) -> dict[str, Any]:
     answer-level annotation from its sentences."""
     store = ctx.store
     annotator = _annotator(ctx, task)
-    pending = store.df(
-        "SELECT s.sentence_id, s.text, s.language FROM sentences s WHERE NOT EXISTS ("
-        " SELECT 1 FROM annotations a WHERE a.target_id = s.sentence_id AND a.level = 'sentence'"
-        " AND a.task = ? AND a.model = ?) ORDER BY s.sentence_id",
-        [task, annotator.name],
-    )
+    pending = pending_sentences(store, task, annotator.name)
     embedder = _embedder(ctx, annotator.embedder) if annotator.embedder else None
     agreement_rows: list[tuple[str, str]] = []
     done = 0
@@ -228,6 +223,18 @@ def run_annotator(ctx: StepContext, task: str) -> dict[str, Any]:
         stats["given_touchpoint_agreement"] = {k: v for k, v in agreement.items() if k != "per_touchpoint"}
         logger.info("model vs given touchpoints: %s", stats["given_touchpoint_agreement"])
     return stats
+
+
+def pending_sentences(store: Store, task: str, model: str) -> pd.DataFrame:
+    """Sentences (id, text, language) with no sentence-level ``task`` annotation from ``model``, in id
+    order: what an annotator still has to label (the analyze stage and the batch flows cut the same
+    batches from it)."""
+    return store.df(
+        "SELECT s.sentence_id, s.text, s.language FROM sentences s WHERE NOT EXISTS ("
+        " SELECT 1 FROM annotations a WHERE a.target_id = s.sentence_id AND a.level = 'sentence'"
+        " AND a.task = ? AND a.model = ?) ORDER BY s.sentence_id",
+        [task, model],
+    )
 
 
 def given_touchpoints(store: Store, sentence_ids: list[str]) -> list[str | None]:

@@ -1,0 +1,43 @@
+"""LoRA fine-tuning: it learns a separable toy task, and saved adapters reload to the same scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+from vocmine.errors import ModelNotFoundError  # noqa: E402
+from vocmine.models.finetune import FineTunedClassifier, FineTuneSettings  # noqa: E402
+
+POSITIVE = ["Me encantó la atención, volveremos", "Lovely staff and a great breakfast", "Todo perfecto, gracias",
+            "Best coffee in town, friendly baristas", "La habitación impecable y muy cómoda",
+            "Great value, we loved it"]
+NEGATIVE = ["La comida llegó fría y tarde", "Rude staff and a dirty room", "Nunca más, un desastre",
+            "The flight was cancelled and nobody helped", "Cobran de más y no responden",
+            "Terrible service, waited an hour"]
+
+
+def _settings() -> FineTuneSettings:
+    # Two adapted layers and few steps: the test checks the mechanics, not the quality.
+    return FineTuneSettings(epochs=6, batch_size=4, frozen_layers=10, learning_rate=3e-3, head_learning_rate=1e-2,
+                            dropout=0.0, rank=4, alpha=8.0)
+
+
+def test_fit_separates_and_round_trips(tmp_path) -> None:
+    texts = POSITIVE + NEGATIVE
+    labels = ["positive"] * len(POSITIVE) + ["negative"] * len(NEGATIVE)
+    model = FineTunedClassifier(["negative", "positive"], _settings()).fit(texts, labels)
+    logits = model.logits(texts)
+    predicted = np.array(["negative", "positive"])[logits.argmax(1)]
+    assert (predicted == np.array(labels)).mean() >= 0.9
+    model.save(tmp_path / "ft")
+    again = FineTunedClassifier.load(tmp_path / "ft")
+    # Adapters are stored in float16: scores agree to a small tolerance, decisions exactly.
+    np.testing.assert_allclose(again.logits(texts), logits, atol=0.05)
+    assert (again.logits(texts).argmax(1) == logits.argmax(1)).all()
+
+
+def test_load_missing_folder_raises(tmp_path) -> None:
+    with pytest.raises(ModelNotFoundError):
+        FineTunedClassifier.load(tmp_path / "nothing")
