@@ -291,8 +291,10 @@ def _label_group(
     centroids: dict[str, np.ndarray],
     settings: ThemeSettings,
     embed_phrases: Callable[[list[str]], np.ndarray] | None,
+    touchpoint: str = "",
 ) -> dict[str, theme_labels.ThemeLabel]:
-    """Labels for the sibling themes of one touchpoint/polarity, each in its majority language."""
+    """Labels for the sibling themes of one touchpoint/polarity, each in its majority language, distinct
+    between siblings where their sentences allow it (see ``theme_labels.choose_label``)."""
     theme_ids = sorted(members)
     languages = frame["language"].to_numpy()
     texts = frame["text"].to_numpy()
@@ -300,39 +302,47 @@ def _label_group(
     for theme_id in theme_ids:
         for r in members[theme_id]:
             by_language.setdefault(languages[r], {}).setdefault(theme_id, []).append(r)
-    scores: dict[tuple[str, str], dict[str, float]] = {}
+    stats: dict[tuple[str, str], dict[str, theme_labels.PhraseStats]] = {}
     for language, per_theme in by_language.items():
         groups = [[texts[r] for r in per_theme.get(t, [])] for t in theme_ids]
-        for theme_id, theme_scores in zip(theme_ids, theme_labels.class_phrase_scores(groups), strict=True):
-            scores[(theme_id, language)] = theme_scores
-    labels: dict[str, theme_labels.ThemeLabel] = {}
+        for theme_id, theme_stats in zip(theme_ids, theme_labels.theme_phrase_stats(groups), strict=True):
+            stats[(theme_id, language)] = theme_stats
+    main_language: dict[str, str] = {}
+    choices: dict[str, dict[str, theme_labels.LabelChoice]] = {}
     for theme_id in theme_ids:
         counts = Counter(languages[r] for r in members[theme_id])
         ordered = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-        main_language = ordered[0][0]
-        results: dict[str, tuple[str | None, list[str]]] = {}
+        main_language[theme_id] = ordered[0][0]
         for language, count in ordered[:2]:
-            if language != main_language and count < settings.alt_label_min_sentences:
+            if language != main_language[theme_id] and count < settings.alt_label_min_sentences:
                 continue
             rows = by_language[language][theme_id]
-            results[language] = theme_labels.pick_label(
-                scores.get((theme_id, language), {}),
+            choices.setdefault(theme_id, {})[language] = theme_labels.choose_label(
+                stats.get((theme_id, language), {}),
                 [texts[r] for r in rows],
                 embeddings[rows],
                 centroids[theme_id],
                 embed_phrases,
+                touchpoint,
             )
-        label, keywords = results[main_language]
-        if label is None:  # no phrase shared by two sentences: fall back to the most central sentence
+    main = theme_labels.distinct_labels({t: choices[t][main_language[t]] for t in theme_ids})
+    alt = theme_labels.distinct_labels(
+        {t: c for t in theme_ids for lang, c in choices[t].items() if lang != main_language[t]}
+    )
+    labels: dict[str, theme_labels.ThemeLabel] = {}
+    for theme_id in theme_ids:
+        label, source = main[theme_id]
+        if label is None:  # no word at all in the theme's sentences: the most central sentence as written
             unit = _unit(embeddings[members[theme_id]])
             best = members[theme_id][int(np.argmax(unit @ centroids[theme_id]))]
             label = " ".join(str(texts[best]).split()[:8])
-        alt = next((results[lang][0] for lang in results if lang != main_language and results[lang][0]), None)
+        alt_label = alt.get(theme_id, (None, ""))[0]
         labels[theme_id] = theme_labels.ThemeLabel(
             label=theme_labels.format_label(label),
-            language=str(main_language),
-            label_alt=theme_labels.format_label(alt) if alt else None,
-            keywords=keywords,
+            language=str(main_language[theme_id]),
+            label_alt=theme_labels.format_label(alt_label) if alt_label else None,
+            keywords=choices[theme_id][main_language[theme_id]].keywords,
+            source=source,
         )
     return labels
 
@@ -408,7 +418,11 @@ def build_themes(
     for group in groups:
         members, forced, merged_away = apply_membership_overrides(group.members, texts, overrides)
         centroids = {t: _unit(unit[rows].mean(axis=0)) for t, rows in members.items()}
-        labels = _label_group(members, frame, embeddings, centroids, settings, embed_phrases) if members else {}
+        labels = (
+            _label_group(members, frame, embeddings, centroids, settings, embed_phrases, group.touchpoint)
+            if members
+            else {}
+        )
         group_periods = frame.loc[group.rows, "_period"]
         for theme_id in sorted(members):
             rows = members[theme_id]
