@@ -268,6 +268,7 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
     taxonomy: Annotated[str | None, typer.Option(help="Touchpoint taxonomy name or TOML file.")] = None,
     labels: Annotated[Path | None, typer.Option(help="CSV of labelled texts (touchpoints).")] = None,
+    finetune: Annotated[bool, typer.Option(help="Touchpoints: fine-tune e5 (LoRA) instead of a linear head.")] = False,
 ) -> None:
     """Reproduce a shipped model from the labelled data (deterministic for a seed)."""
     from vocmine import registry
@@ -281,6 +282,8 @@ def train(
         extra["taxonomy"] = taxonomy
     if labels is not None:
         extra["labels"] = labels
+    if finetune:
+        extra["finetune"] = True
     try:
         summary = runner.train(data_dir=data, out_dir=out, seed=seed, **extra)
     except VocmineError as error:

