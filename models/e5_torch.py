@@ -167,11 +167,10 @@ class E5Tokenizer:
         content = self.content_ids(prefix + text)[: max_length - 2]
         return [self.bos, *content, self.eos]
 
-    def batch(self, texts: list[str], prefix: str = "query: ", max_length: int = 128):
-        """Padded ``input_ids`` and ``attention_mask`` tensors for a list of texts."""
+    def pad_batch(self, encoded: list[list[int]]):
+        """Padded ``input_ids`` and ``attention_mask`` tensors for already encoded texts."""
         import torch
 
-        encoded = [self.encode(t, prefix, max_length) for t in texts]
         width = max(len(e) for e in encoded)
         ids = torch.full((len(encoded), width), self.pad, dtype=torch.long)
         mask = torch.zeros((len(encoded), width), dtype=torch.long)
@@ -179,6 +178,10 @@ class E5Tokenizer:
             ids[row, : len(e)] = torch.tensor(e)
             mask[row, : len(e)] = 1
         return ids, mask
+
+    def batch(self, texts: list[str], prefix: str = "query: ", max_length: int = 128):
+        """Padded ``input_ids`` and ``attention_mask`` tensors for a list of texts."""
+        return self.pad_batch([self.encode(t, prefix, max_length) for t in texts])
 
 
 def build_bert(source: E5File):
@@ -232,3 +235,27 @@ def mean_pool(hidden, mask):
     """Mean of the token states over the attention mask, as the engine pools (before normalising)."""
     weights = mask.unsqueeze(-1).to(hidden.dtype)
     return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+
+
+def length_batches(lengths: list[int], batch_size: int):
+    """Row indices in batches of similar length (shortest first), so a batch pads little."""
+    order = np.argsort(lengths, kind="stable")
+    for start in range(0, len(order), batch_size):
+        yield order[start:start + batch_size]
+
+
+def embed_texts(texts: list[str], prefix: str = "query: ", batch_size: int = 32, model=None, tokenizer=None):
+    """L2-normalised mean-pooled vectors (n, 384) from the torch port, as the engine computes them
+    (``model`` may be a quantised copy of the port)."""
+    import torch
+
+    if model is None or tokenizer is None:
+        model, tokenizer = load_e5_torch()
+    encoded = [tokenizer.encode(t, prefix) for t in texts]
+    out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
+    with torch.inference_mode():
+        for rows in length_batches([len(e) for e in encoded], batch_size):
+            ids, mask = tokenizer.pad_batch([encoded[i] for i in rows])
+            pooled = mean_pool(model(input_ids=ids, attention_mask=mask).last_hidden_state, mask)
+            out[rows] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+    return out

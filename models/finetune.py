@@ -18,12 +18,14 @@ import logging
 import math
 import time
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
 
 from vocmine.errors import ModelNotFoundError
+from vocmine.models.e5_torch import length_batches
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ class FineTuneSettings:
     frozen_layers: int = 6
 
 
+@lru_cache(maxsize=1)
 def _lora_module():
     import torch
     from torch import nn
@@ -252,13 +255,11 @@ class FineTunedClassifier:
 
         s = self.settings
         encoded = [self.tokenizer.encode(str(t), s.prefix, s.max_length) for t in texts]
-        order = np.argsort([len(e) for e in encoded], kind="stable")
         out: list[Any] = [None] * len(texts)
         self.network.eval()
         with torch.inference_mode():
-            for start in range(0, len(texts), batch_size):
-                rows = order[start:start + batch_size]
-                ids, mask = self._pad([encoded[i] for i in rows])
+            for rows in length_batches([len(e) for e in encoded], batch_size):
+                ids, mask = self.tokenizer.pad_batch([encoded[i] for i in rows])
                 hidden = self.network.bottom(ids, mask, s.frozen_layers).half()
                 for row, i in enumerate(rows):
                     out[i] = hidden[row, : len(encoded[i])].clone()
@@ -280,25 +281,12 @@ class FineTunedClassifier:
 
         self.network.eval()
         out = np.zeros((len(states), len(self.labels)), dtype=np.float32)
-        order = np.argsort([len(h) for h in states], kind="stable")
         with torch.inference_mode():
-            for start in range(0, len(states), batch_size):
-                rows = order[start:start + batch_size]
+            for rows in length_batches([len(h) for h in states], batch_size):
                 hidden, mask = self._pad_states([states[i] for i in rows])
                 out[rows] = self.network.top(hidden, mask, self.settings.frozen_layers).numpy()
         self.network.train()
         return out
-
-    def _pad(self, encoded: list[list[int]]):
-        import torch
-
-        width = max(len(e) for e in encoded)
-        ids = torch.full((len(encoded), width), self.tokenizer.pad, dtype=torch.long)
-        mask = torch.zeros((len(encoded), width), dtype=torch.long)
-        for row, e in enumerate(encoded):
-            ids[row, : len(e)] = torch.tensor(e)
-            mask[row, : len(e)] = 1
-        return ids, mask
 
     # -- inference ---------------------------------------------------------------------------------------
     def logits(self, texts: list[str], batch_size: int = 64, merged: bool = True) -> np.ndarray:
@@ -312,21 +300,20 @@ class FineTunedClassifier:
         s = self.settings
         self.network.eval()
         encoded = [self.tokenizer.encode(str(t), s.prefix, s.max_length) for t in texts]
-        order = np.argsort([len(e) for e in encoded], kind="stable")
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         with torch.inference_mode():
-            for start in range(0, len(texts), batch_size):
-                rows = order[start:start + batch_size]
-                ids, mask = self._pad([encoded[i] for i in rows])
+            for rows in length_batches([len(e) for e in encoded], batch_size):
+                ids, mask = self.tokenizer.pad_batch([encoded[i] for i in rows])
                 out[rows] = self.network(ids, mask).numpy()
         return out
 
     def _merge(self) -> None:
         """Fold the adapters into the base weights (kept aside first, for :meth:`save`)."""
-        if any(type(m).__name__ == "LoRALinear" for m in self.network.encoder.modules()):
+        lora = _lora_module()
+        if any(isinstance(m, lora) for m in self.network.encoder.modules()):
             self.adapters_ = self._adapter_state()
         for name, module in list(self.network.encoder.named_modules()):
-            if type(module).__name__ == "LoRALinear":
+            if isinstance(module, lora):
                 _swap(self.network.encoder, name, module.merged())
 
     # -- files -------------------------------------------------------------------------------------------

@@ -51,6 +51,12 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise log of :func:`softmax`, computed without the round trip through probabilities."""
+    shifted = np.asarray(logits, np.float64) - np.max(logits, axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
 def _check_fitted(model: Any, attribute: str = "labels_") -> None:
     if not hasattr(model, attribute):
         raise NotFittedError(f"this {type(model).__name__} is not fitted yet: call fit() first")

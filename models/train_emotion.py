@@ -37,7 +37,7 @@ from sklearn.model_selection import train_test_split
 
 from vocmine.errors import ModelNotFoundError, NotFittedError
 from vocmine.models.datasets import shared_data_dir
-from vocmine.models.heads import fit_temperature, softmax
+from vocmine.models.heads import fit_temperature, log_softmax, softmax
 from vocmine.models.metrics import figure_row, figures_frame, macro_f1
 from vocmine.registry import register
 
@@ -142,15 +142,10 @@ def embed_texts(texts: list[str], embedder: Any = None) -> np.ndarray:
     return embed_with_disk_cache(texts, embedder or E5Embedder())
 
 
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.asarray(logits, np.float64) - np.max(logits, axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-
-
 def blend_logits(tfidf_logits: np.ndarray, encoder_logits: np.ndarray, weight: float) -> np.ndarray:
     """``weight * log p_encoder + (1 - weight) * log p_tfidf``: a lexical model catches the hashtags and
     slang of event tweets that the encoder smooths over, the encoder the paraphrases TF-IDF never saw."""
-    return weight * _log_softmax(encoder_logits) + (1.0 - weight) * _log_softmax(tfidf_logits)
+    return weight * log_softmax(encoder_logits) + (1.0 - weight) * log_softmax(tfidf_logits)
 
 
 def tune_bias(log_proba: np.ndarray, y_index: np.ndarray, rounds: int = 3) -> np.ndarray:
@@ -362,20 +357,18 @@ def fit_emotion_model(splits: dict[str, dict[str, pd.DataFrame]], seed: int = 42
 
     pooled = pd.concat([splits[lang]["fit"] for lang in LANGUAGES], ignore_index=True)
     tune_texts = {lang: splits[lang]["tune"]["text"].tolist() for lang in LANGUAGES}
-    best: tuple[float, Any] | None = None
+    best: tuple[float, Any, dict[str, np.ndarray]] | None = None
     for C in C_GRID:
         classifier = TfidfLogisticHead(C=C, class_weight="balanced", max_word_features=MAX_WORD_FEATURES,
                                        max_char_features=MAX_CHAR_FEATURES, random_state=seed)
         classifier.fit(pooled["text"].tolist(), pooled["label"].tolist())
-        model = EmotionModel(classifier)
-        score = _tune_f1(splits, {lang: model.tfidf_logits(tune_texts[lang]) for lang in LANGUAGES})
+        logits = {lang: EmotionModel(classifier).tfidf_logits(tune_texts[lang]) for lang in LANGUAGES}
+        score = _tune_f1(splits, logits)
         logger.info("emotion TF-IDF C=%s mean tuning macro-F1 %.4f", C, score)
         if best is None or score > best[0]:
-            best = (score, classifier)
+            best = (score, classifier, logits)
     assert best is not None
-    classifier = best[1]
-    model = EmotionModel(classifier)
-    tfidf = {lang: model.tfidf_logits(tune_texts[lang]) for lang in LANGUAGES}
+    _, classifier, tfidf = best
     weight = 0.0
     if encoder is not None:
         model = EmotionModel(classifier, encoder=encoder)

@@ -32,7 +32,7 @@ import pandas as pd
 
 from vocmine.errors import InputError, VocmineError
 from vocmine.nlp.taxonomy import Taxonomy, load_taxonomy, parse_taxonomy
-from vocmine.nlp.touchpoint import SHIPPED_HEADS, TouchpointHead, ZeroShotTouchpoints, split_labels
+from vocmine.nlp.touchpoint import SHIPPED_HEADS, TouchpointHead, ZeroShotTouchpoints, decide, split_labels
 from vocmine.registry import register
 
 logger = logging.getLogger(__name__)
@@ -188,10 +188,8 @@ def finetune_head(frame: pd.DataFrame, taxonomy: Taxonomy, seed: int = 42, setti
     texts = frame["text"].astype(str).to_numpy()
 
     def touchpoint_f1(dev_frame: pd.DataFrame, logits: np.ndarray) -> float:
-        truth = np.array([[n in labels for n in names] for labels in dev_frame["touchpoints"]])
-        predicted = logits >= 0
-        tp = float((predicted & truth).sum())
-        return 2 * tp / max(float(predicted.sum() + truth.sum()), 1.0)
+        predicted = [set(d) for d in decide(logits, names, line=0.0)]
+        return micro_f1([set(labels) for labels in dev_frame["touchpoints"]], predicted)["f1"]
 
     settings = settings or FineTuneSettings(epochs=4, frozen_layers=8, batch_size=16, seed=seed)
     classifier = FineTunedClassifier(names, settings, multi_label=True).fit(
@@ -204,10 +202,8 @@ def finetune_head(frame: pd.DataFrame, taxonomy: Taxonomy, seed: int = 42, setti
 def entity_dev_score(dev_frame: pd.DataFrame, logits: np.ndarray) -> float:
     """SemEval entity-level micro-F1 of restaurant-taxonomy logits at the 0.5 line (the restaurant head's
     epoch choice; ``dev_frame`` needs ``entity_set``)."""
-    from vocmine.nlp.touchpoint import decide
-
     names = list(load_taxonomy("restaurant").names)
-    predicted = [touchpoints_to_entities(d) for d in decide(1 / (1 + np.exp(-logits)), names)]
+    predicted = [touchpoints_to_entities(d) for d in decide(logits, names, line=0.0)]
     return micro_f1(dev_frame["entity_set"].tolist(), predicted)["f1"]
 
 

@@ -83,6 +83,11 @@ def keyword_hits(texts: Sequence[str], taxonomy: Taxonomy) -> np.ndarray:
     return out
 
 
+def _empty_rows(texts: Sequence[str | None]) -> np.ndarray:
+    """Boolean mask of blank texts: they score 0 for every touchpoint ("other")."""
+    return np.asarray([not (t or "").strip() for t in texts], dtype=bool)
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -210,8 +215,7 @@ class ZeroShotTouchpoints:
         """(n, T) calibrated scores in (0, 1); 0.5 is each touchpoint's threshold. Empty texts score 0."""
         raw = self.raw_scores(texts, embeddings)
         scores = _sigmoid((raw - self.thresholds_) / SCORE_SCALE)
-        empty = np.asarray([not (t or "").strip() for t in texts])
-        scores[empty] = 0.0
+        scores[_empty_rows(texts)] = 0.0
         return scores
 
     def predict(self, texts: Sequence[str], embeddings: np.ndarray) -> list[list[str]]:
@@ -282,7 +286,7 @@ class TouchpointHead:
             for train_idx, test_idx in folds.split(x):
                 coef, intercept = self._fit_lr(x[train_idx], y[train_idx])
                 oof[test_idx] = x[test_idx] @ coef.T + intercept
-            shift = np.asarray([_best_threshold(oof[:, j], y[:, j]) for j in range(len(names))])
+            shift = tune_threshold_logits(oof, y)
         self.threshold_logits_ = shift
         return self
 
@@ -323,8 +327,7 @@ class TouchpointHead:
         """(n, T) scores in (0, 1) with 0.5 at each touchpoint's tuned threshold."""
         logits = self.decision_function(texts, embeddings, zero_shot) - self.threshold_logits_
         scores = _sigmoid(logits)
-        empty = np.asarray([not (t or "").strip() for t in texts])
-        scores[empty] = 0.0
+        scores[_empty_rows(texts)] = 0.0
         return scores
 
     def predict(
@@ -414,7 +417,7 @@ class FineTunedTouchpointHead:
         """(n, T) scores in (0, 1) with 0.5 at each touchpoint's tuned threshold; ``embeddings`` unused."""
         texts = [str(t or "") for t in texts]
         scores = _sigmoid(self.classifier.logits(texts).astype(np.float64) - self.threshold_logits_)
-        scores[np.asarray([not t.strip() for t in texts], dtype=bool)] = 0.0
+        scores[_empty_rows(texts)] = 0.0
         return scores
 
     def predict(self, texts: Sequence[str], embeddings: np.ndarray | None = None,
