@@ -5,6 +5,7 @@ Run on demand (not in CI; needs ../shared/data):
     .venv/bin/python benchmarks/bench_components.py --n 300
     .venv/bin/python benchmarks/bench_components.py --n 300 --profile    # + cProfile of the whole analyze
     .venv/bin/python benchmarks/bench_components.py --umap-jit           # UMAP's compile cost per process
+    VOCMINE_E5_BACKEND=engine .venv/bin/python benchmarks/bench_components.py --n 300 --skip-pipeline
 
 Two views of the same responses (see bench_end_to_end.build_corpus: half Rest-Mex 2022 es, half Starbucks
 NYC en):
@@ -14,7 +15,8 @@ NYC en):
    (the first annotator step pays for the embeddings), then ``Analysis.report``: responses/s per step.
 
 With ``--profile`` the ``analyze`` call runs under cProfile and the 30 most expensive functions (cumulative)
-are written next to the JSON. Prints tables and writes benchmarks/results/bench_components_n<N>.json.
+are written next to the JSON. Prints tables and writes benchmarks/results/bench_components_n<N>_<backend>.json
+(backend: the e5 backend of the run, ``$VOCMINE_E5_BACKEND``).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ def isolated(corpus) -> list[dict]:  # noqa: ANN001 - a pandas DataFrame
     from vocmine import registry
     from vocmine.config import VocmineConfig
     from vocmine.models.embedders import resolve_embedder
+    from vocmine.nlp.language import detect_languages
     from vocmine.nlp.sentences import split_sentences
 
     rows = []
@@ -55,20 +58,28 @@ def isolated(corpus) -> list[dict]:  # noqa: ANN001 - a pandas DataFrame
                 texts.append(span.text)
                 languages.append(language)
     seconds = time.perf_counter() - started
-    rows.append({"component": "split_sentences", "items": len(corpus), "seconds": round(seconds, 3)})
+    rows.append({"component": "split_sentences", "items": len(corpus), "seconds": round(seconds, 3),
+                 "per_sentence_stack": True})
+    started = time.perf_counter()
+    detect_languages(texts)
+    rows.append({"component": "language id (per sentence)", "items": len(texts),
+                 "seconds": round(time.perf_counter() - started, 3), "per_sentence_stack": True})
     embedder = resolve_embedder(VocmineConfig().analysis.embedder)
     embedder.encode(texts[:4])  # load the model outside the timing
     started = time.perf_counter()
     vectors = embedder.encode(texts)
     rows.append({"component": f"embed {embedder.name}", "items": len(texts),
-                 "seconds": round(time.perf_counter() - started, 3)})
+                 "seconds": round(time.perf_counter() - started, 3), "per_sentence_stack": True})
     for task, name in VocmineConfig().analysis.annotators.items():
         annotator = registry.create("annotator", name)
         annotator.annotate(texts[:4], vectors[:4], languages[:4])  # load weights outside the timing
         started = time.perf_counter()
         annotator.annotate(texts, vectors, languages)
         rows.append({"component": f"{task} {name}", "items": len(texts),
-                     "seconds": round(time.perf_counter() - started, 3)})
+                     "seconds": round(time.perf_counter() - started, 3), "per_sentence_stack": True})
+    # The whole per-sentence stack: split, language, one embedding per sentence shared by every annotator.
+    rows.append({"component": "per-sentence stack (all of the above)", "items": len(texts),
+                 "seconds": round(sum(r["seconds"] for r in rows if r.get("per_sentence_stack")), 3)})
     for row in rows:
         row["items_per_s"] = round(row["items"] / row["seconds"], 1) if row["seconds"] else None
     return rows
@@ -145,6 +156,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300, help="responses (half es, half en)")
     parser.add_argument("--profile", action="store_true", help="cProfile the analyze call")
     parser.add_argument("--skip-isolated", action="store_true")
+    parser.add_argument("--skip-pipeline", action="store_true", help="only the isolated components")
     parser.add_argument("--umap-jit", action="store_true", help="only measure UMAP's per-process compile cost")
     args = parser.parse_args()
     if args.umap_jit:
@@ -165,7 +177,7 @@ def main() -> None:
     rows = [] if args.skip_isolated else isolated(corpus)
     RESULTS.mkdir(parents=True, exist_ok=True)
     profile_path = RESULTS / f"profile_analyze_n{args.n}.txt" if args.profile else None
-    pipeline_rows, _ = in_pipeline(corpus, profile_path)
+    pipeline_rows = [] if args.skip_pipeline else in_pipeline(corpus, profile_path)[0]
     print(f"\n{'component':<44} {'items':>8} {'seconds':>9} {'items/s':>9}")
     for row in rows + pipeline_rows:
         print(f"{row['component']:<44} {row['items']:>8} {row['seconds']:>9} {row['items_per_s']!s:>9}")
@@ -179,7 +191,9 @@ def main() -> None:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "profile": str(profile_path.relative_to(REPO)) if profile_path else None,
     }
-    out = RESULTS / f"bench_components_n{args.n}.json"
+    from vocmine.models.embedders import default_e5_backend
+
+    out = RESULTS / f"bench_components_n{args.n}_{default_e5_backend()}.json"
     out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
     print(f"wrote {out.relative_to(REPO)}")
 

