@@ -87,6 +87,45 @@ def _unit(matrix: np.ndarray) -> np.ndarray:
     return matrix / norms
 
 
+@dataclass(frozen=True, slots=True)
+class RowVectors:
+    """Row-aligned vectors held once per distinct text: row ``i``'s vector is ``matrix[index[i]]``.
+
+    A large store repeats sentences ("Excelente servicio", the same complaint pasted twice, a sentence in
+    two touchpoints after the explode), so a plain row matrix of a 100k-response store would hold ~400k
+    rows of 384 floats, and every sorted or normalised copy of it as much again. Indexing with a row, a
+    list or an array of rows returns plain arrays, exactly as the full matrix would.
+    """
+
+    matrix: np.ndarray
+    index: np.ndarray
+
+    @classmethod
+    def of(cls, embeddings: RowVectors | np.ndarray) -> RowVectors:
+        if isinstance(embeddings, RowVectors):
+            return embeddings
+        matrix = np.asarray(embeddings, dtype=np.float32)
+        return cls(matrix, np.arange(len(matrix)))
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (len(self.index), self.matrix.shape[1])
+
+    def __getitem__(self, rows: Any) -> np.ndarray:
+        return self.matrix[self.index[rows]]
+
+    def take(self, order: np.ndarray) -> RowVectors:
+        """The rows in ``order`` (no vector is copied)."""
+        return RowVectors(self.matrix, self.index[order])
+
+    def unit(self) -> RowVectors:
+        """Every vector scaled to length 1."""
+        return RowVectors(_unit(self.matrix), self.index)
+
+
 def min_theme_size(n_sentences: int, settings: ThemeSettings) -> int:
     """Smallest theme: ``min_theme_rel`` of the group, never below ``min_theme_abs``."""
     return max(settings.min_theme_abs, math.ceil(settings.min_theme_rel * n_sentences))
@@ -181,7 +220,8 @@ class _Group:
 def _cluster_group(
     group: _Group,
     frame: pd.DataFrame,
-    embeddings: np.ndarray,
+    embeddings: RowVectors,
+    unit: RowVectors,
     settings: ThemeSettings,
     seed: int,
     previous: pd.DataFrame | None,
@@ -212,7 +252,6 @@ def _cluster_group(
     if not by_topic:
         return
     topic_ids = sorted(by_topic)
-    unit = _unit(embeddings)
     centroids = np.stack([_unit(unit[by_topic[t]].mean(axis=0)) for t in topic_ids])
     prev = previous_for_group(previous, group.touchpoint, group.polarity)
     matches = match_themes(
@@ -246,7 +285,7 @@ def _dominant_emotions(values: pd.Series, top: int = 3, min_share: float = 0.15)
     return ";".join(chosen) or None
 
 
-def _verbatims(rows: list[int], frame: pd.DataFrame, unit: np.ndarray, centroid: np.ndarray, k: int) -> list[dict]:
+def _verbatims(rows: list[int], frame: pd.DataFrame, unit: RowVectors, centroid: np.ndarray, k: int) -> list[dict]:
     """Up to ``k`` typical yet diverse verbatims: MMR over the 40 most central distinct sentences."""
     seen: dict[str, int] = {}
     for r in sorted(rows, key=lambda r: (-float(unit[r] @ centroid), r)):
@@ -287,7 +326,7 @@ def _verbatims(rows: list[int], frame: pd.DataFrame, unit: np.ndarray, centroid:
 def _label_group(
     members: dict[str, list[int]],
     frame: pd.DataFrame,
-    embeddings: np.ndarray,
+    embeddings: RowVectors,
     centroids: dict[str, np.ndarray],
     settings: ThemeSettings,
     embed_phrases: Callable[[list[str]], np.ndarray] | None,
@@ -347,7 +386,7 @@ def _label_group(
     return labels
 
 
-def _prepare(sentences: pd.DataFrame, embeddings: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+def _prepare(sentences: pd.DataFrame, embeddings: RowVectors) -> tuple[pd.DataFrame, RowVectors]:
     missing = [c for c in REQUIRED_COLUMNS if c not in sentences.columns]
     if missing:
         raise ThemeError(f"sentences frame lacks columns {missing}; has {list(sentences.columns)}")
@@ -358,7 +397,7 @@ def _prepare(sentences: pd.DataFrame, embeddings: np.ndarray) -> tuple[pd.DataFr
         (sentences["touchpoint"].astype(str).to_numpy(), sentences["sentence_id"].astype(str).to_numpy())
     )
     frame = sentences.iloc[order].reset_index(drop=True).copy()
-    embeddings = embeddings[order]
+    embeddings = embeddings.take(order)
     for column in ("sentiment_score", "emotions", "component"):
         if column not in frame.columns:
             frame[column] = None
@@ -373,7 +412,7 @@ def _prepare(sentences: pd.DataFrame, embeddings: np.ndarray) -> tuple[pd.DataFr
 
 def build_themes(
     sentences: pd.DataFrame,
-    embeddings: np.ndarray,
+    embeddings: np.ndarray | RowVectors,
     config: VocmineConfig,
     previous: pd.DataFrame | None = None,
     overrides: ThemeOverrides | Path | str | None = None,
@@ -386,27 +425,27 @@ def build_themes(
 
     ``sentences``: sentence_id, response_id, text, language, touchpoint (one per row), polarity
     ("negative"/"positive"; other rows are ignored), created_at, and optionally sentiment_score,
-    emotions (';'-joined), component. ``embeddings`` are row-aligned (n x d). ``previous`` is the
+    emotions (';'-joined), component. ``embeddings`` are row-aligned (n x d, or :class:`RowVectors`
+    for a store's repeated texts). ``previous`` is the
     ``themes`` table of an earlier run. ``embed_phrases`` (optional) embeds label candidates with the
     same embedder, KeyBERT-style; without it a phrase is represented by the sentences that contain it.
     ``total_respondents`` is the denominator of ``share_respondents`` (default: distinct response ids).
     ``settings`` overrides the config's ``[themes]`` section (benchmarks, notebooks).
     """
     settings = settings or theme_settings(config)
-    embeddings = np.asarray(embeddings, dtype=np.float32)
-    frame, embeddings = _prepare(sentences, embeddings)
+    frame, embeddings = _prepare(sentences, RowVectors.of(embeddings))
     if not isinstance(overrides, ThemeOverrides):
         overrides = load_overrides(overrides if overrides is not None else settings.overrides_file)
     total_respondents = total_respondents or max(1, frame["response_id"].nunique())
     freq = trends.choose_period(frame["created_at"]) if settings.period == "auto" else settings.period
     frame["_period"] = trends.period_labels(frame["created_at"], freq)
-    unit = _unit(embeddings)
+    unit = embeddings.unit()
 
     in_scope = frame["polarity"].isin(POLARITIES).to_numpy()
     groups: list[_Group] = []
     for (touchpoint, polarity), part in frame[in_scope].groupby(["touchpoint", "polarity"], sort=True):
         group = _Group(str(touchpoint), str(polarity), part.index.to_numpy())
-        _cluster_group(group, frame, embeddings, settings, config.seed, previous)
+        _cluster_group(group, frame, embeddings, unit, settings, config.seed, previous)
         groups.append(group)
 
     theme_rows: list[dict[str, Any]] = []
@@ -528,27 +567,28 @@ def _merged_record(old_id: str, into: str, group: _Group, frame: pd.DataFrame) -
 
 
 # -- store level --------------------------------------------------------------------------------------
+#: One row per sentence with its sentence-level labels pivoted in DuckDB (a 100k-response store has ~2M
+#: annotation rows: reading them into pandas to map four tasks would cost far more memory than the result).
 _SENTENCES_SQL = """
 SELECT s.sentence_id, s.response_id, s.text, s.text_hash, COALESCE(s.language, r.language) AS language,
-       r.created_at, r.nps_class, COALESCE(a.touchpoint, r.touchpoint) AS given_touchpoint
+       r.created_at, r.nps_class, COALESCE(a.touchpoint, r.touchpoint) AS given_touchpoint,
+       sa.label AS sentiment_label,
+       CASE WHEN sa.scores IS NULL THEN NULL
+            ELSE COALESCE(TRY_CAST(json_extract_string(sa.scores, '$.positive') AS DOUBLE), 0.0)
+               - COALESCE(TRY_CAST(json_extract_string(sa.scores, '$.negative') AS DOUBLE), 0.0) END
+           AS sentiment_score,
+       em.label AS emotions, co.label AS component, tp.label AS touchpoint_label
 FROM sentences s
 LEFT JOIN responses r ON r.response_id = s.response_id
 LEFT JOIN answers a ON a.answer_id = s.answer_id
+LEFT JOIN annotations sa ON sa.target_id = s.sentence_id AND sa.level = 'sentence' AND sa.task = 'sentiment'
+LEFT JOIN annotations em ON em.target_id = s.sentence_id AND em.level = 'sentence' AND em.task = 'emotion'
+LEFT JOIN annotations co ON co.target_id = s.sentence_id AND co.level = 'sentence' AND co.task = 'component'
+LEFT JOIN annotations tp ON tp.target_id = s.sentence_id AND tp.level = 'sentence' AND tp.task = 'touchpoint'
 WHERE s.text IS NOT NULL AND length(trim(s.text)) > 0
 ORDER BY s.sentence_id
 """
-_ANNOTATIONS_SQL = """
-SELECT target_id, task, label, CAST(scores AS VARCHAR) AS scores FROM annotations
-WHERE level = 'sentence' AND task IN ('sentiment', 'touchpoint', 'emotion', 'component')
-"""
-
-
-def _sentiment_score(scores: str | None) -> float | None:
-    try:
-        values = json.loads(scores) if scores else {}
-        return float(values.get("positive", 0.0)) - float(values.get("negative", 0.0))
-    except (ValueError, TypeError, AttributeError):
-        return None
+_TASKS_SQL = "SELECT DISTINCT task FROM annotations WHERE level = 'sentence'"
 
 
 def load_theme_input(store: Any) -> tuple[pd.DataFrame, int]:
@@ -560,49 +600,45 @@ def load_theme_input(store: Any) -> tuple[pd.DataFrame, int]:
     """
     sentences = store.df(_SENTENCES_SQL)
     total_respondents = int(store.scalar("SELECT count(*) FROM responses") or 0)
-    annotations = store.df(_ANNOTATIONS_SQL)
-    by_task = {task: part.set_index("target_id") for task, part in annotations.groupby("task")}
-    if "sentiment" in by_task:
-        sentiment = by_task["sentiment"]
-        sentences["polarity"] = sentences["sentence_id"].map(sentiment["label"])
-        sentences["sentiment_score"] = sentences["sentence_id"].map(sentiment["scores"]).map(_sentiment_score)
+    tasks = set(store.df(_TASKS_SQL)["task"])
+    if "sentiment" in tasks:
+        sentences["polarity"] = sentences["sentiment_label"]
     else:
         logger.warning("no sentiment annotations in the store: using NPS class (detractor=negative) as polarity")
         sentences["polarity"] = sentences["nps_class"].map({"detractor": "negative", "promoter": "positive"})
         sentences["sentiment_score"] = None
-    for task, column in (("emotion", "emotions"), ("component", "component")):
-        sentences[column] = sentences["sentence_id"].map(by_task[task]["label"]) if task in by_task else None
-    if "touchpoint" in by_task:
-        labels = sentences["sentence_id"].map(by_task["touchpoint"]["label"])
+    if "touchpoint" in tasks:
         sentences["touchpoint"] = [
             [t.strip() for t in str(v).split(";") if t.strip()] if isinstance(v, str) and v.strip() else ["other"]
-            for v in labels
+            for v in sentences["touchpoint_label"]
         ]
         sentences = sentences.explode("touchpoint", ignore_index=True)
     else:
         logger.info("no touchpoint annotations: using the answers'/responses' touchpoint, else 'all'")
         sentences["touchpoint"] = sentences["given_touchpoint"].fillna("all")
+    sentences = sentences.drop(columns=["sentiment_label", "touchpoint_label"])
     return sentences, total_respondents or int(sentences["response_id"].nunique())
 
 
-def _store_embeddings(texts: list[str], hashes: list[str], store: Any, config: VocmineConfig) -> np.ndarray:
-    """Vectors from the store's cache; only missing ones are computed (and cached) by the embedder."""
+def _store_embeddings(texts: list[str], hashes: list[str], store: Any, config: VocmineConfig) -> RowVectors:
+    """Vectors from the store's cache, one per distinct text; only missing ones are computed (and cached)
+    by the embedder."""
     from vocmine.models.embedders import embed_cached, resolve_embedder
 
     embedder = resolve_embedder(config.analysis.embedder)
-    cached = store.cached_embeddings(embedder.name, hashes)
+    distinct = list(dict.fromkeys(hashes))
+    cached = store.cached_embeddings(embedder.name, distinct)
     missing = sorted({t for t, h in zip(texts, hashes, strict=True) if h not in cached})
     if missing:
         logger.info("%d sentence vectors missing from the cache: embedding them once", len(missing))
         embed_cached(missing, embedder, store)
-        cached = store.cached_embeddings(embedder.name, hashes)
+        cached = store.cached_embeddings(embedder.name, distinct)
     if not hashes:
-        return np.zeros((0, getattr(embedder, "dim", 0)), dtype=np.float32)
-    dim = len(next(iter(cached.values())))
-    out = np.zeros((len(hashes), dim), dtype=np.float32)
-    for i, h in enumerate(hashes):
-        out[i] = cached[h]
-    return out
+        return RowVectors.of(np.zeros((0, getattr(embedder, "dim", 0)), dtype=np.float32))
+    matrix = np.stack([cached[h] for h in distinct]).astype(np.float32, copy=False)
+    del cached
+    position = {h: i for i, h in enumerate(distinct)}
+    return RowVectors(matrix, np.fromiter((position[h] for h in hashes), dtype=np.int64, count=len(hashes)))
 
 
 def refresh_themes(

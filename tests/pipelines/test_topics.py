@@ -11,7 +11,7 @@ import pytest
 from themes_fixture import corpus_embeddings, make_corpus
 
 from vocmine.config import VocmineConfig
-from vocmine.pipelines.topics import ThemeResult, build_themes, refresh_themes
+from vocmine.pipelines.topics import RowVectors, ThemeResult, build_themes, refresh_themes
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +115,22 @@ def test_two_runs_give_the_same_themes_and_labels(
     assert first_run.assignments[key].sort_values(key).values.tolist() == second.assignments[key].sort_values(
         key
     ).values.tolist()
+
+
+def test_vectors_held_once_per_distinct_text_give_the_same_themes(
+    corpus: pd.DataFrame, embeddings: np.ndarray
+) -> None:
+    # A store repeats sentences and hands build_themes one vector per distinct text plus a row index.
+    repeated = corpus.iloc[::3].assign(sentence_id=lambda f: f["sentence_id"] + "-again")
+    grown = pd.concat([corpus, repeated], ignore_index=True)
+    rows = np.concatenate([np.arange(len(corpus)), np.arange(len(corpus))[::3]])
+    plain = build_themes(grown, embeddings[rows], VocmineConfig())
+    distinct, index = np.unique(embeddings[rows], axis=0, return_inverse=True)
+    assert len(distinct) == len(corpus) < len(grown)
+    shared = build_themes(grown, RowVectors(distinct, index.reshape(-1)), VocmineConfig())
+    columns = ["theme_id", "label", "size", "respondents"]
+    pd.testing.assert_frame_equal(plain.themes[columns], shared.themes[columns])
+    assert np.allclose(np.stack(plain.themes["centroid"]), np.stack(shared.themes["centroid"]), atol=1e-6)
 
 
 def test_rerun_with_previous_keeps_every_id_and_flags_nothing_new(
