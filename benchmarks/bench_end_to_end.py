@@ -187,6 +187,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=5000, help="responses per batch in the stream part")
     parser.add_argument("--unique", type=int, default=None,
                         help="distinct responses (half per file) before rows repeat with new ids (stream part)")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="work folder to keep (corpus, stores) for profiling; default: a temp folder, removed")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -195,7 +197,8 @@ def main() -> None:
         return
 
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
-    work = Path(tempfile.mkdtemp(prefix="vocmine-bench-e2e-"))
+    work = args.keep or Path(tempfile.mkdtemp(prefix="vocmine-bench-e2e-"))
+    work.mkdir(parents=True, exist_ok=True)
     build_corpus(args.n).to_parquet(work / "corpus.parquet", index=False)
     build_corpus(max(args.n // 10, 2), offset=args.n // 2).to_parquet(work / "new.parquet", index=False)
     rows = []
@@ -246,7 +249,8 @@ def main() -> None:
     out = RESULTS / f"bench_end_to_end_n{args.n}{suffix}.json"
     out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
     print(f"wrote {out.relative_to(REPO)}")
-    shutil.rmtree(work, ignore_errors=True)
+    if args.keep is None:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -117,9 +117,23 @@ class RowVectors:
     def __getitem__(self, rows: Any) -> np.ndarray:
         return self.matrix[self.index[rows]]
 
+    def mean(self, rows: Any) -> np.ndarray:
+        """Mean vector of ``rows``, weighting each distinct vector by its count (no row matrix built)."""
+        counts = np.bincount(self.index[rows], minlength=len(self.matrix)).astype(np.float32)
+        return (counts @ self.matrix) / max(1.0, float(counts.sum()))
+
     def take(self, order: np.ndarray) -> RowVectors:
         """The rows in ``order`` (no vector is copied)."""
         return RowVectors(self.matrix, self.index[order])
+
+    def canonical(self) -> RowVectors:
+        """The same rows with the distinct vectors stored in order of their first row, so sums over them
+        (``mean``) do not depend on the order the vectors came from the store in."""
+        _, first, inverse = np.unique(self.index, return_index=True, return_inverse=True)
+        rank = np.empty(len(first), dtype=np.int64)
+        rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+        kept = self.index[np.sort(first)]
+        return RowVectors(self.matrix[kept], rank[inverse.ravel()])
 
     def unit(self) -> RowVectors:
         """Every vector scaled to length 1."""
@@ -252,7 +266,7 @@ def _cluster_group(
     if not by_topic:
         return
     topic_ids = sorted(by_topic)
-    centroids = np.stack([_unit(unit[by_topic[t]].mean(axis=0)) for t in topic_ids])
+    centroids = np.stack([_unit(unit.mean(by_topic[t])) for t in topic_ids])
     prev = previous_for_group(previous, group.touchpoint, group.polarity)
     matches = match_themes(
         centroids,
@@ -288,7 +302,8 @@ def _dominant_emotions(values: pd.Series, top: int = 3, min_share: float = 0.15)
 def _verbatims(rows: list[int], frame: pd.DataFrame, unit: RowVectors, centroid: np.ndarray, k: int) -> list[dict]:
     """Up to ``k`` typical yet diverse verbatims: MMR over the 40 most central distinct sentences."""
     seen: dict[str, int] = {}
-    for r in sorted(rows, key=lambda r: (-float(unit[r] @ centroid), r)):
+    similarity = (unit.matrix @ centroid)[unit.index[rows]]  # once per distinct text, then per row
+    for _, r in sorted(zip((-similarity).tolist(), rows, strict=True)):
         seen.setdefault(frame["_key"].iat[r], r)
         if len(seen) >= 40:
             break
@@ -397,16 +412,20 @@ def _prepare(sentences: pd.DataFrame, embeddings: RowVectors) -> tuple[pd.DataFr
         (sentences["touchpoint"].astype(str).to_numpy(), sentences["sentence_id"].astype(str).to_numpy())
     )
     frame = sentences.iloc[order].reset_index(drop=True).copy()
-    embeddings = embeddings.take(order)
+    embeddings = embeddings.take(order).canonical()
     for column in ("sentiment_score", "emotions", "component"):
         if column not in frame.columns:
             frame[column] = None
-    frame["text"] = frame["text"].fillna("").astype(str)
     frame["language"] = frame["language"].fillna("und").astype(str)
     frame["touchpoint"] = frame["touchpoint"].fillna("all").astype(str)
     frame["created_at"] = pd.to_datetime(frame["created_at"], errors="coerce")
-    frame["_key"] = frame["text"].map(_norm_text)
-    frame["_hash"] = frame["_key"].map(text_hash)
+    # Normalised once per distinct text: rows share the objects (a store repeats sentences a lot).
+    codes, distinct = pd.factorize(frame["text"].fillna(""))
+    texts = np.array([str(t) for t in distinct], dtype=object)
+    keys = np.array([_norm_text(t) for t in texts], dtype=object)
+    frame["text"] = texts[codes]
+    frame["_key"] = keys[codes]
+    frame["_hash"] = np.array([text_hash(k) for k in keys], dtype=object)[codes]
     return frame, embeddings
 
 
@@ -449,14 +468,15 @@ def build_themes(
         groups.append(group)
 
     theme_rows: list[dict[str, Any]] = []
-    assignment_rows: list[dict[str, Any]] = []
+    assignment_parts: list[pd.DataFrame] = []
+    sentence_ids, response_ids = frame["sentence_id"].to_numpy(), frame["response_id"].to_numpy()
     stats_rows: list[dict[str, Any]] = []
     texts = frame["text"].tolist()
     produced: set[str] = set()
     previous_ids = set(previous["theme_id"]) if previous is not None and not previous.empty else set()
     for group in groups:
         members, forced, merged_away = apply_membership_overrides(group.members, texts, overrides)
-        centroids = {t: _unit(unit[rows].mean(axis=0)) for t, rows in members.items()}
+        centroids = {t: _unit(unit.mean(rows)) for t, rows in members.items()}
         labels = (
             _label_group(members, frame, embeddings, centroids, settings, embed_phrases, group.touchpoint)
             if members
@@ -501,15 +521,16 @@ def build_themes(
                 }
             )
             produced.add(theme_id)
-            for r in rows:
-                assignment_rows.append(
+            assignment_parts.append(
+                pd.DataFrame(
                     {
-                        "sentence_id": frame["sentence_id"].iat[r],
-                        "response_id": frame["response_id"].iat[r],
+                        "sentence_id": sentence_ids[rows],
+                        "response_id": response_ids[rows],
                         "theme_id": theme_id,
-                        "probability": group.probability.get(r, 1.0),
+                        "probability": [group.probability.get(r, 1.0) for r in rows],
                     }
                 )
+            )
         for old_id, into in merged_away.items():
             theme_rows.append(_merged_record(old_id, into, group, frame))
             produced.add(old_id)
@@ -532,7 +553,11 @@ def build_themes(
             vanished.update(status="vanished", emerging=False, emerging_evidence=None)
             theme_rows.append(vanished)
     themes = pd.DataFrame(theme_rows, columns=THEME_COLUMNS)
-    assignments = pd.DataFrame(assignment_rows, columns=ASSIGNMENT_COLUMNS)
+    assignments = (
+        pd.concat(assignment_parts, ignore_index=True)[ASSIGNMENT_COLUMNS]
+        if assignment_parts
+        else pd.DataFrame(columns=ASSIGNMENT_COLUMNS)
+    )
     stats = pd.DataFrame(stats_rows)
     logger.info(
         "themes: %d active over %d touchpoint/polarity groups; %d of %d sentences unassigned",
@@ -567,51 +592,89 @@ def _merged_record(old_id: str, into: str, group: _Group, frame: pd.DataFrame) -
 
 
 # -- store level --------------------------------------------------------------------------------------
-#: One row per sentence with its sentence-level labels pivoted in DuckDB (a 100k-response store has ~2M
-#: annotation rows: reading them into pandas to map four tasks would cost far more memory than the result).
+#: One row per sentence with its sentence-level labels, pivoted in DuckDB by one aggregate over the
+#: annotations (four joins, one per task, needed 1.3 GB on a 100k-response store; this stays within the
+#: store's memory limit by spilling). ``{where}`` keeps only the polarities themes are built for.
 _SENTENCES_SQL = """
+WITH labels AS (
+    SELECT target_id,
+           any_value(label) FILTER (WHERE task = 'sentiment') AS sentiment_label,
+           any_value(CASE WHEN scores IS NULL THEN NULL
+                          ELSE COALESCE(TRY_CAST(json_extract_string(scores, '$.positive') AS DOUBLE), 0.0)
+                             - COALESCE(TRY_CAST(json_extract_string(scores, '$.negative') AS DOUBLE), 0.0) END)
+               FILTER (WHERE task = 'sentiment') AS sentiment_score,
+           any_value(label) FILTER (WHERE task = 'emotion') AS emotions,
+           any_value(label) FILTER (WHERE task = 'component') AS component,
+           any_value(label) FILTER (WHERE task = 'touchpoint') AS touchpoint_label
+    FROM annotations
+    WHERE level = 'sentence' AND task IN ('sentiment', 'emotion', 'component', 'touchpoint')
+    GROUP BY target_id
+)
 SELECT s.sentence_id, s.response_id, s.text, s.text_hash, COALESCE(s.language, r.language) AS language,
        r.created_at, r.nps_class, COALESCE(a.touchpoint, r.touchpoint) AS given_touchpoint,
-       sa.label AS sentiment_label,
-       CASE WHEN sa.scores IS NULL THEN NULL
-            ELSE COALESCE(TRY_CAST(json_extract_string(sa.scores, '$.positive') AS DOUBLE), 0.0)
-               - COALESCE(TRY_CAST(json_extract_string(sa.scores, '$.negative') AS DOUBLE), 0.0) END
-           AS sentiment_score,
-       em.label AS emotions, co.label AS component, tp.label AS touchpoint_label
+       l.sentiment_label, l.sentiment_score, l.emotions, l.component, l.touchpoint_label
 FROM sentences s
+LEFT JOIN labels l ON l.target_id = s.sentence_id
 LEFT JOIN responses r ON r.response_id = s.response_id
 LEFT JOIN answers a ON a.answer_id = s.answer_id
-LEFT JOIN annotations sa ON sa.target_id = s.sentence_id AND sa.level = 'sentence' AND sa.task = 'sentiment'
-LEFT JOIN annotations em ON em.target_id = s.sentence_id AND em.level = 'sentence' AND em.task = 'emotion'
-LEFT JOIN annotations co ON co.target_id = s.sentence_id AND co.level = 'sentence' AND co.task = 'component'
-LEFT JOIN annotations tp ON tp.target_id = s.sentence_id AND tp.level = 'sentence' AND tp.task = 'touchpoint'
-WHERE s.text IS NOT NULL AND length(trim(s.text)) > 0
-ORDER BY s.sentence_id
+WHERE s.text IS NOT NULL AND length(trim(s.text)) > 0 {where}
 """
 _TASKS_SQL = "SELECT DISTINCT task FROM annotations WHERE level = 'sentence'"
+#: Columns whose values repeat across rows (texts repeat too: the same sentence in many reviews).
+_UNIQUE_PER_ROW = frozenset({"sentence_id"})
 
 
-def load_theme_input(store: Any) -> tuple[pd.DataFrame, int]:
+def _compact_frame(store: Any, sql: str, batch_rows: int = 100_000) -> pd.DataFrame:
+    """A query's rows as a DataFrame whose repeating string columns hold one Python object per distinct
+    value (rows point at it): streamed from DuckDB through Arrow in batches, dictionary-encoded, so
+    neither side ever holds a full row-wise copy of the strings."""
+    import pyarrow as pa
+
+    batches = []
+    for batch in store.con.execute(sql).to_arrow_reader(batch_rows):
+        columns = []
+        for name, column in zip(batch.schema.names, batch.columns, strict=True):
+            textual = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+            columns.append(column.dictionary_encode() if textual and name not in _UNIQUE_PER_ROW else column)
+        batches.append(pa.RecordBatch.from_arrays(columns, names=batch.schema.names))
+    if not batches:
+        return store.df(sql)
+    frame = pa.Table.from_batches(batches).unify_dictionaries().to_pandas()
+    del batches
+    for name in frame.columns:
+        if isinstance(frame[name].dtype, pd.CategoricalDtype):
+            frame[name] = frame[name].astype(object)
+    return frame
+
+
+def load_theme_input(store: Any, polarities: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, int]:
     """Sentences of the store in ``build_themes`` shape (touchpoints exploded), and the respondent count.
 
     Polarity comes from sentence sentiment annotations; with none at all, detractors' sentences count as
     negative and promoters' as positive (logged). Touchpoints come from touchpoint annotations, else from
-    the answer's or response's own touchpoint, else a single "all".
+    the answer's or response's own touchpoint, else a single "all". ``polarities`` keeps only sentences
+    of those polarities (filtered in DuckDB when sentiment annotations exist, so the rest are never read).
     """
-    sentences = store.df(_SENTENCES_SQL)
-    total_respondents = int(store.scalar("SELECT count(*) FROM responses") or 0)
     tasks = set(store.df(_TASKS_SQL)["task"])
+    where = ""
+    if polarities is not None and "sentiment" in tasks:
+        where = "AND l.sentiment_label IN (" + ", ".join(f"'{p}'" for p in polarities if p.isalpha()) + ")"
+    sentences = _compact_frame(store, _SENTENCES_SQL.format(where=where))
+    total_respondents = int(store.scalar("SELECT count(*) FROM responses") or 0)
     if "sentiment" in tasks:
         sentences["polarity"] = sentences["sentiment_label"]
     else:
         logger.warning("no sentiment annotations in the store: using NPS class (detractor=negative) as polarity")
         sentences["polarity"] = sentences["nps_class"].map({"detractor": "negative", "promoter": "positive"})
         sentences["sentiment_score"] = None
+    if polarities is not None:
+        sentences = sentences[sentences["polarity"].isin(polarities)].reset_index(drop=True)
     if "touchpoint" in tasks:
-        sentences["touchpoint"] = [
-            [t.strip() for t in str(v).split(";") if t.strip()] if isinstance(v, str) and v.strip() else ["other"]
-            for v in sentences["touchpoint_label"]
-        ]
+        split: dict[object, list[str]] = {}
+        for value in sentences["touchpoint_label"].unique():
+            labels = [t.strip() for t in value.split(";") if t.strip()] if isinstance(value, str) else []
+            split[value] = labels or ["other"]
+        sentences["touchpoint"] = [split[v] if isinstance(v, str) else ["other"] for v in sentences["touchpoint_label"]]
         sentences = sentences.explode("touchpoint", ignore_index=True)
     else:
         logger.info("no touchpoint annotations: using the answers'/responses' touchpoint, else 'all'")
@@ -620,25 +683,29 @@ def load_theme_input(store: Any) -> tuple[pd.DataFrame, int]:
     return sentences, total_respondents or int(sentences["response_id"].nunique())
 
 
-def _store_embeddings(texts: list[str], hashes: list[str], store: Any, config: VocmineConfig) -> RowVectors:
-    """Vectors from the store's cache, one per distinct text; only missing ones are computed (and cached)
-    by the embedder."""
+def _store_embeddings(sentences: pd.DataFrame, store: Any, config: VocmineConfig) -> RowVectors:
+    """Vectors from the store's cache, one per distinct text (rows point at it); only missing ones are
+    computed (and cached) by the embedder."""
     from vocmine.models.embedders import embed_cached, resolve_embedder
 
     embedder = resolve_embedder(config.analysis.embedder)
-    distinct = list(dict.fromkeys(hashes))
-    cached = store.cached_embeddings(embedder.name, distinct)
-    missing = sorted({t for t, h in zip(texts, hashes, strict=True) if h not in cached})
-    if missing:
-        logger.info("%d sentence vectors missing from the cache: embedding them once", len(missing))
-        embed_cached(missing, embedder, store)
-        cached = store.cached_embeddings(embedder.name, distinct)
-    if not hashes:
+    if sentences.empty:
         return RowVectors.of(np.zeros((0, getattr(embedder, "dim", 0)), dtype=np.float32))
+    hashes = sentences["text_hash"].where(sentences["text_hash"].notna() & (sentences["text_hash"] != ""))
+    if hashes.isna().any():
+        hashes = hashes.fillna(sentences["text"].map(text_hash))
+    codes, distinct = pd.factorize(hashes)
+    distinct = [str(h) for h in distinct]
+    cached = store.cached_embeddings(embedder.name, distinct)
+    missing = [i for i, h in enumerate(distinct) if h not in cached]
+    if missing:
+        first_row = np.empty(len(distinct), dtype=np.int64)
+        first_row[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+        logger.info("%d sentence vectors missing from the cache: embedding them once", len(missing))
+        embed_cached(sorted({str(t) for t in sentences["text"].to_numpy()[first_row[missing]]}), embedder, store)
+        cached = store.cached_embeddings(embedder.name, distinct)
     matrix = np.stack([cached[h] for h in distinct]).astype(np.float32, copy=False)
-    del cached
-    position = {h: i for i, h in enumerate(distinct)}
-    return RowVectors(matrix, np.fromiter((position[h] for h in hashes), dtype=np.int64, count=len(hashes)))
+    return RowVectors(matrix, codes.astype(np.int64))
 
 
 def refresh_themes(
@@ -656,11 +723,8 @@ def refresh_themes(
     if overrides is None:
         default_file = Path(store.path).parent / "theme_overrides.toml"
         overrides = settings.overrides_file or (default_file if default_file.exists() else None)
-    sentences, total_respondents = load_theme_input(store)
-    sentences = sentences[sentences["polarity"].isin(POLARITIES)].reset_index(drop=True)
-    hashes = [h if isinstance(h, str) and h else text_hash(t) for h, t in zip(sentences["text_hash"], sentences["text"],
-                                                                               strict=True)]
-    embeddings = _store_embeddings(sentences["text"].tolist(), hashes, store, config)
+    sentences, total_respondents = load_theme_input(store, polarities=POLARITIES)
+    embeddings = _store_embeddings(sentences, store, config)
     embedder = resolve_embedder(config.analysis.embedder)
     previous = store.df("SELECT * FROM themes")
     result = build_themes(

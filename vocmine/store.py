@@ -9,18 +9,22 @@ or registered DataFrames carry data into queries: input text never becomes SQL.
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from vocmine.errors import VocmineError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +100,39 @@ def new_run_id() -> str:
     return utcnow().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
 
+#: DuckDB's own cap (it spills joins and aggregates to disk beyond it); its default, 80% of RAM, let a
+#: 100k-response store's corpus-wide queries take 1.3 GB. Override with this variable ("2GB", "512MB").
+MEMORY_LIMIT_ENV = "VOCMINE_STORE_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "768MB"
+
+
+def _connection_settings() -> dict[str, str]:
+    """Bounded memory: a cap DuckDB spills under, and background threads that hand freed memory back to
+    the OS (without them a query's peak stays in the process's RSS until it exits)."""
+    return {
+        "memory_limit": os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT,
+        "allocator_background_threads": "true",
+    }
+
+
+def _vectors_by_hash(table: pa.Table) -> dict[str, np.ndarray]:
+    """Rows of (text_hash, vector) as float32 views into one matrix, read through Arrow: fetching
+    vectors as Python lists costs ~30 bytes per float (0.7 GB for 55k vectors of 384) before they become
+    arrays; this costs the matrix itself."""
+    if table.num_rows == 0:
+        return {}
+    hashes = table.column("text_hash").to_pylist()
+    vectors = table.column("vector").combine_chunks()
+    values = vectors.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+    offsets = vectors.offsets.to_numpy()
+    offsets = offsets - offsets[0]
+    lengths = np.diff(offsets)
+    if len(lengths) and (lengths == lengths[0]).all():
+        matrix = values.reshape(len(hashes), int(lengths[0]))
+        return dict(zip(hashes, matrix, strict=True))
+    return {h: values[start:end] for h, start, end in zip(hashes, offsets[:-1], offsets[1:], strict=True)}
+
+
 class Store:
     """A DuckDB file with vocmine's schema, migrated forward on open.
 
@@ -109,7 +146,7 @@ class Store:
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
+            self.con = duckdb.connect(str(self.path), read_only=read_only, config=_connection_settings())
         except duckdb.Error as error:
             raise StoreError(f"cannot open store {self.path}: {error}") from error
         if not read_only:
@@ -253,14 +290,14 @@ class Store:
         view = f"_emb_{uuid.uuid4().hex}"
         self.con.register(view, pd.DataFrame({"text_hash": list(dict.fromkeys(text_hashes))}))
         try:
-            rows = self.con.execute(
+            table = self.con.execute(
                 f"SELECT e.text_hash, e.vector FROM embeddings e JOIN {view} h USING (text_hash) "
                 "WHERE e.model = ?",
                 [model],
-            ).fetchall()
+            ).to_arrow_table()
         finally:
             self.con.unregister(view)
-        return {h: np.asarray(v, dtype=np.float32) for h, v in rows}
+        return _vectors_by_hash(table)
 
     def put_embeddings(self, model: str, vectors: dict[str, np.ndarray]) -> None:
         if not vectors:

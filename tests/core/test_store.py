@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -54,13 +55,21 @@ def test_store_rejects_newer_schema(tmp_path):
 
 
 def test_store_embedding_cache_round_trip(store):
-    import numpy as np
-
     vectors = {"h1": np.ones(4, dtype=np.float32), "h2": np.zeros(4, dtype=np.float32)}
     store.put_embeddings("model-a", vectors)
     found = store.cached_embeddings("model-a", ["h1", "h2", "h3"])
     assert set(found) == {"h1", "h2"}
+    assert found["h1"].dtype == np.float32
+    np.testing.assert_array_equal(found["h1"], vectors["h1"])
+    np.testing.assert_array_equal(found["h2"], vectors["h2"])
     assert store.cached_embeddings("model-b", ["h1"]) == {}
+
+
+def test_cached_vectors_of_different_lengths_come_back_whole(store):
+    store.put_embeddings("model-c", {"short": np.arange(3, dtype=np.float32), "long": np.arange(5, dtype=np.float32)})
+    found = store.cached_embeddings("model-c", ["long", "short"])
+    np.testing.assert_array_equal(found["short"], [0, 1, 2])
+    np.testing.assert_array_equal(found["long"], [0, 1, 2, 3, 4])
 
 
 def test_store_text_is_never_sql(store):
