@@ -35,7 +35,7 @@ import pandas as pd
 from scipy.special import expit
 
 from vocmine.config import VocmineConfig
-from vocmine.pipelines.kpis import annotation_response_labels, load_kpi_responses
+from vocmine.pipelines.kpis import load_kpi_responses, response_label_counts, without_empty
 from vocmine.pipelines.nps import DETRACTOR, NPS_VALUE, classify_nps
 from vocmine.store import Store
 
@@ -301,19 +301,28 @@ def _meta(meta: pd.DataFrame, key: str, column: str) -> object:
 # -- store side -------------------------------------------------------------------------------------
 
 
-def _explode_labels(frame: pd.DataFrame, level: str) -> pd.DataFrame:
-    rows = [
-        (rid, level, label.strip())
-        for rid, value in zip(frame["response_id"], frame["label"], strict=True)
-        for label in str(value).split(";")
-        if label.strip() and label.strip().lower() not in _EMPTY
-    ]
-    return pd.DataFrame(rows, columns=["response_id", "level", "key"]).drop_duplicates()
+#: Touchpoints of each response's negative sentences, split and de-duplicated in DuckDB.
+_NEGATIVE_TOUCHPOINTS_SQL = """
+SELECT DISTINCT response_id, key FROM (
+    SELECT s.response_id, trim(unnest(string_split(tp.label, ';'))) AS key
+    FROM annotations tp
+    JOIN annotations se ON se.target_id = tp.target_id AND se.level = 'sentence' AND se.task = 'sentiment'
+    JOIN sentences s ON s.sentence_id = tp.target_id
+    WHERE tp.level = 'sentence' AND tp.task = 'touchpoint' AND se.label = 'negative' AND tp.label IS NOT NULL
+)
+"""
+
+
+def _pairs(frame: pd.DataFrame, level: str) -> pd.DataFrame:
+    """(response_id, level, key) rows, each once, real labels only."""
+    kept = without_empty(frame, _EMPTY)
+    return pd.DataFrame({"response_id": kept["response_id"], "level": level, "key": kept["key"]}).drop_duplicates()
 
 
 def load_mentions(store: Store) -> pd.DataFrame:
     """Who mentions what, from the store: themes, touchpoints (any, and in negative sentences), emotions,
-    rational/emotional component. Long format: response_id, level, key, label, touchpoint.
+    rational/emotional component. Long format: response_id, level, key, label, touchpoint. Labels are split
+    and counted per response in DuckDB (``response_label_counts``), never read row by row.
     """
     parts = [
         store.df(
@@ -321,20 +330,15 @@ def load_mentions(store: Store) -> pd.DataFrame:
             "FROM theme_assignments ta JOIN themes t USING (theme_id) WHERE ta.response_id IS NOT NULL"
         )
     ]
-    touchpoints = annotation_response_labels(store, "touchpoint")
-    given = store.df("SELECT response_id, touchpoint AS label FROM responses WHERE touchpoint IS NOT NULL")
-    parts.append(_explode_labels(pd.concat([touchpoints[["response_id", "label"]], given]), "touchpoint"))
-    negative = store.df(
-        """
-        SELECT s.response_id, tp.label FROM annotations tp
-        JOIN annotations se ON se.target_id = tp.target_id AND se.level = 'sentence' AND se.task = 'sentiment'
-        JOIN sentences s ON s.sentence_id = tp.target_id
-        WHERE tp.level = 'sentence' AND tp.task = 'touchpoint' AND se.label = 'negative' AND tp.label IS NOT NULL
-        """
+    given = store.df(
+        "SELECT DISTINCT response_id, trim(unnest(string_split(touchpoint, ';'))) AS key "
+        "FROM responses WHERE touchpoint IS NOT NULL"
     )
-    parts.append(_explode_labels(negative, "touchpoint_negative"))
+    annotated = response_label_counts(store, "touchpoint")[["response_id", "key"]]
+    parts.append(_pairs(pd.concat([annotated, given], ignore_index=True), "touchpoint"))
+    parts.append(_pairs(store.df(_NEGATIVE_TOUCHPOINTS_SQL), "touchpoint_negative"))
     for task in ("emotion", "component"):
-        parts.append(_explode_labels(annotation_response_labels(store, task), task))
+        parts.append(_pairs(response_label_counts(store, task), task))
     mentions = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(
         not p.empty for p in parts) else pd.DataFrame(columns=["response_id", "level", "key", "label", "touchpoint"])
     for column in ("label", "touchpoint"):

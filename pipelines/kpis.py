@@ -15,7 +15,6 @@ scale mapping at all.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 
@@ -160,55 +159,72 @@ def _labels(value: object) -> list[str]:
     return [v.strip() for v in str(value).split(";") if v.strip() and v.strip().lower() not in EMPTY_LABELS]
 
 
-def _dominant_emotion(group: pd.DataFrame) -> str:
-    """Most frequent emotion over the response's texts; ties go to the larger summed probability."""
-    counts: dict[str, float] = {}
-    weights: dict[str, float] = {}
-    for label, scores in zip(group["label"], group["scores"], strict=True):
-        parsed = _parse_scores(scores)
-        for emotion in _labels(label):
-            counts[emotion] = counts.get(emotion, 0) + 1
-            weights[emotion] = weights.get(emotion, 0.0) + float(parsed.get(emotion, 0.0))
-    if not counts:
-        return "none"
-    return sorted(counts, key=lambda e: (-counts[e], -weights[e], e))[0]
+#: Labels of one task per response, split on ';' and trimmed, counted in DuckDB: a 100k-response store has
+#: ~550k sentence annotations per task, which as pandas rows (with their JSON scores) cost ~0.7 GB and a
+#: Python group-by per response; the counted pairs are a few per response. With ``$sentence_first``, a
+#: response's answer-level labels count only when it has no sentence-level ones. Empty keys are kept
+#: (as '') so a response whose texts were labelled but carry nothing still appears.
+_LABEL_COUNTS_SQL = """
+WITH labelled AS (
+    SELECT s.response_id, a.level, a.label, a.scores
+    FROM annotations a JOIN sentences s ON a.target_id = s.sentence_id
+    WHERE a.level = 'sentence' AND a.task = $task AND a.label IS NOT NULL
+    UNION ALL
+    SELECT w.response_id, a.level, a.label, a.scores
+    FROM annotations a JOIN answers w ON a.target_id = w.answer_id
+    WHERE a.level = 'answer' AND a.task = $task AND a.label IS NOT NULL
+), used AS (
+    SELECT * FROM labelled
+    WHERE NOT $sentence_first OR level = 'sentence'
+       OR response_id NOT IN (SELECT response_id FROM labelled WHERE level = 'sentence')
+), exploded AS (
+    SELECT response_id, trim(unnest(string_split(label, ';'))) AS key, scores FROM used
+)
+SELECT response_id, key, count(*) AS n,
+       sum(CASE WHEN $weights
+                THEN COALESCE(TRY_CAST(json_extract_string(scores, '$."' || key || '"') AS DOUBLE), 0.0)
+                ELSE 0.0 END) AS weight
+FROM exploded
+GROUP BY response_id, key
+"""
 
 
-def _component_of(group: pd.DataFrame) -> str | None:
-    found = {label for value in group["label"] for label in _labels(value)}
-    if not found:
-        return None
-    if found >= {"rational", "emotional"}:
-        return "both"
-    return sorted(found)[0]
+def response_label_counts(
+    store: Store, task: str, *, sentence_first: bool = False, weights: bool = False
+) -> pd.DataFrame:
+    """(response_id, key, n, weight) for ``task``: how many of the response's labelled texts carry each
+    label, and (``weights``) the summed probability of that label in their scores."""
+    return store.df(_LABEL_COUNTS_SQL, {"task": task, "sentence_first": sentence_first, "weights": weights})
 
 
-def _parse_scores(scores: object) -> dict[str, float]:
-    if isinstance(scores, dict):
-        return scores
-    if isinstance(scores, str) and scores:
-        try:
-            parsed = json.loads(scores)
-        except json.JSONDecodeError:
-            return {}
-        return parsed if isinstance(parsed, dict) else {}
-    return {}
+def without_empty(counts: pd.DataFrame, empty: frozenset[str] = EMPTY_LABELS) -> pd.DataFrame:
+    """The rows whose key is a real label (not '', "none", "other", ...)."""
+    return counts[~counts["key"].str.lower().isin(empty)]
 
 
-def annotation_response_labels(store: Store, task: str) -> pd.DataFrame:
-    """Every ``task`` annotation of a response's sentences and answers, as (response_id, level, label, scores)."""
-    return store.df(
-        """
-        SELECT s.response_id, a.level, a.label, CAST(a.scores AS VARCHAR) AS scores
-        FROM annotations a JOIN sentences s ON a.level = 'sentence' AND a.target_id = s.sentence_id
-        WHERE a.task = ? AND a.label IS NOT NULL
-        UNION ALL
-        SELECT w.response_id, a.level, a.label, CAST(a.scores AS VARCHAR) AS scores
-        FROM annotations a JOIN answers w ON a.level = 'answer' AND a.target_id = w.answer_id
-        WHERE a.task = ? AND a.label IS NOT NULL
-        """,
-        [task, task],
-    )
+def _label_sets(counts: pd.DataFrame) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for response_id, key in zip(counts["response_id"], counts["key"], strict=True):
+        found.setdefault(response_id, set()).add(key)
+    return found
+
+
+def _dominant_emotions(store: Store) -> dict[str, str]:
+    """Most frequent emotion over each response's texts; ties go to the larger summed probability, then
+    the name; "none" when its texts were labelled but carry no emotion."""
+    counts = response_label_counts(store, "emotion", sentence_first=True, weights=True)
+    dominant = dict.fromkeys(counts["response_id"].unique().tolist(), "none")
+    ranked = without_empty(counts).sort_values(
+        ["response_id", "n", "weight", "key"], ascending=[True, False, False, True]
+    ).drop_duplicates("response_id")
+    dominant.update(zip(ranked["response_id"], ranked["key"], strict=True))
+    return dominant
+
+
+def _components(store: Store) -> dict[str, str]:
+    """rational, emotional or both, per response that has any."""
+    found = _label_sets(without_empty(response_label_counts(store, "component", sentence_first=True)))
+    return {rid: "both" if keys >= {"rational", "emotional"} else sorted(keys)[0] for rid, keys in found.items()}
 
 
 def load_kpi_responses(store: Store) -> pd.DataFrame:
@@ -225,23 +241,14 @@ def load_kpi_responses(store: Store) -> pd.DataFrame:
     )
     if responses.empty:
         return responses
-    touchpoints = annotation_response_labels(store, "touchpoint")
-    extra: dict[str, set[str]] = {}
-    for response_id, label in zip(touchpoints["response_id"], touchpoints["label"], strict=True):
-        extra.setdefault(response_id, set()).update(_labels(label))
+    extra = _label_sets(without_empty(response_label_counts(store, "touchpoint")))
     responses["touchpoint"] = [
         ";".join(sorted(set(_labels(given)) | extra.get(rid, set()))) or None
         for rid, given in zip(responses["response_id"], responses["touchpoint"], strict=True)
     ]
-    for task, reducer, column in (("emotion", _dominant_emotion, "emotion"), ("component", _component_of, "component")):
-        labelled = annotation_response_labels(store, task)
-        if labelled.empty:
-            continue
-        preferred = labelled[labelled["level"] == "sentence"]
-        answer_only = labelled[~labelled["response_id"].isin(preferred["response_id"])]
-        usable = pd.concat([preferred, answer_only])
-        per_response = {rid: reducer(group) for rid, group in usable.groupby("response_id", sort=False)}
-        responses[column] = responses["response_id"].map(per_response)
+    for column, per_response in (("emotion", _dominant_emotions(store)), ("component", _components(store))):
+        if per_response:
+            responses[column] = responses["response_id"].map(per_response)
     return responses
 
 

@@ -1,0 +1,138 @@
+"""Seconds and memory of each phase of the corpus-wide steps (themes, KPIs, drivers) on an existing store.
+
+The stream benchmark (``bench_end_to_end.py --parts stream``) reports one peak RSS for a whole 100k run;
+this one says which phase makes it, on a store kept by ``bench_end_to_end.py --keep DIR``. ``--replicate K``
+first copies the store's responses, answers, sentences and annotations K times with suffixed ids (same
+texts, so no new embeddings), which turns a 10,000-response store into a 100,000-response one in seconds.
+
+    .venv/bin/python benchmarks/bench_end_to_end.py --n 10000 --parts stream --unique 10000 --keep /tmp/s10k
+    .venv/bin/python benchmarks/bench_final_steps.py /tmp/s10k/stream.duckdb --replicate 10
+
+RSS is sampled every 50 ms in a thread (``/proc/self/statm``); "peak" is the highest sample within the phase.
+Writes ``benchmarks/results/bench_final_steps_<responses>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+ID_COLUMNS = {"response_id", "answer_id", "sentence_id", "target_id"}
+REPLICATED_TABLES = ("responses", "answers", "sentences", "annotations")
+
+
+def replicate(source: Path, target: Path, times: int) -> None:
+    """``times`` copies of every response (ids suffixed ``~k``), through DuckDB; embeddings are shared."""
+    import duckdb
+
+    shutil.copyfile(source, target)
+    con = duckdb.connect(str(target))
+    try:
+        columns = {
+            table: [row[0] for row in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+                [table],
+            ).fetchall()]
+            for table in REPLICATED_TABLES
+        }
+        for copy in range(1, times):
+            for table, names in columns.items():
+                select = ", ".join(f"{name} || '~{copy}'" if name in ID_COLUMNS else f'"{name}"' for name in names)
+                con.execute(f"INSERT INTO {table} SELECT {select} FROM {table} "
+                            f"WHERE NOT contains(COALESCE({names[0]}, ''), '~')")
+    finally:
+        con.close()
+
+
+class RssSampler:
+    """Current and peak resident memory of this process, sampled in a daemon thread."""
+
+    def __init__(self) -> None:
+        self.peak = self.current()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    @staticmethod
+    def current() -> float:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+    def _run(self) -> None:
+        while True:
+            self.peak = max(self.peak, self.current())
+            time.sleep(0.05)
+
+    def phase(self, rows: list[dict], name: str, started: float, **extra: object) -> float:
+        time.sleep(0.1)
+        row = {"phase": name, "seconds": round(time.perf_counter() - started, 1),
+               "rss_mb": round(self.current()), "peak_mb": round(self.peak), **extra}
+        rows.append(row)
+        print(f"{name:<20} {row['seconds']:>8} s  rss {row['rss_mb']:>6} MB  peak {row['peak_mb']:>6} MB  {extra}",
+              flush=True)
+        self.peak = self.current()
+        return time.perf_counter()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("store", type=Path)
+    parser.add_argument("--replicate", type=int, default=1, help="copies of every response (1: the store as is)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="vocmine-bench-final-"))
+    store_path = work / "store.duckdb"
+    if args.replicate > 1:
+        replicate(args.store, store_path, args.replicate)
+    else:
+        shutil.copyfile(args.store, store_path)
+
+    sampler = RssSampler()
+    rows: list[dict] = []
+    started = time.perf_counter()
+    import torch
+
+    torch.set_num_threads(2)
+    from vocmine.config import VocmineConfig
+    from vocmine.models.embedders import embed_cached, resolve_embedder
+    from vocmine.pipelines import topics
+    from vocmine.pipelines.drivers import write_drivers
+    from vocmine.pipelines.kpis import write_kpis
+    from vocmine.store import Store
+
+    started = sampler.phase(rows, "imports", started)
+    config = VocmineConfig().model_copy(update={"store": store_path})
+    with Store(store_path) as store:
+        responses = store.count("responses")
+        sentences, total = topics.load_theme_input(store, polarities=topics.POLARITIES)
+        started = sampler.phase(rows, "theme input", started, rows=len(sentences))
+        embeddings = topics._store_embeddings(sentences, store, config)
+        started = sampler.phase(rows, "vectors", started, distinct=int(embeddings.matrix.shape[0]))
+        embedder = resolve_embedder(config.analysis.embedder)
+        embedder.encode(["warm-up: the model loads here, not inside the themes phase"])
+        started = sampler.phase(rows, "embedder loaded", started)
+        result = topics.build_themes(sentences, embeddings, config,
+                                     embed_phrases=lambda phrases: embed_cached(phrases, embedder, store),
+                                     total_respondents=total)
+        started = sampler.phase(rows, "build_themes", started, themes=len(result.themes))
+        del sentences, embeddings, result
+        write_kpis(store, config)
+        started = sampler.phase(rows, "kpis", started)
+        write_drivers(store, config)
+        sampler.phase(rows, "drivers", started)
+    shutil.rmtree(work, ignore_errors=True)
+    out = RESULTS / f"bench_final_steps_{responses}.json"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"benchmark": "bench_final_steps", "responses": responses,
+                               "replicate": args.replicate, "phases": rows,
+                               "peak_mb": max(r["peak_mb"] for r in rows)}, indent=2), encoding="utf-8")
+    print(f"wrote {out.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
