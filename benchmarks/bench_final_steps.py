@@ -9,6 +9,8 @@ texts, so no new embeddings), which turns a 10,000-response store into a 100,000
     .venv/bin/python benchmarks/bench_final_steps.py /tmp/s10k/stream.duckdb --replicate 10
 
 RSS is sampled every 50 ms in a thread (``/proc/self/statm``); "peak" is the highest sample within the phase.
+``--detail`` also times the functions inside building themes (calls, seconds, RSS before each call and the
+highest rise within one call), which says whether clustering, labels or the frame hold the memory.
 Writes ``benchmarks/results/bench_final_steps_<responses>.json``.
 """
 
@@ -80,10 +82,32 @@ class RssSampler:
         return time.perf_counter()
 
 
+def watch(sampler: RssSampler, module: object, name: str, stats: dict[str, dict]) -> None:
+    """Wrap ``module.name`` so each call records its seconds, the RSS before it and its highest rise."""
+    function = getattr(module, name)
+
+    def timed(*args: object, **kwargs: object) -> object:
+        before, outer_peak = sampler.current(), sampler.peak
+        sampler.peak = before
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            row = stats.setdefault(name, {"calls": 0, "seconds": 0.0, "max_rss_before_mb": 0, "max_rise_mb": 0})
+            row["calls"] += 1
+            row["seconds"] = round(row["seconds"] + time.perf_counter() - started, 1)
+            row["max_rss_before_mb"] = max(row["max_rss_before_mb"], round(before))
+            row["max_rise_mb"] = max(row["max_rise_mb"], round(sampler.peak - before))
+            sampler.peak = max(outer_peak, sampler.peak)
+
+    setattr(module, name, timed)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("store", type=Path)
     parser.add_argument("--replicate", type=int, default=1, help="copies of every response (1: the store as is)")
+    parser.add_argument("--detail", action="store_true", help="also time the functions inside building themes")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="vocmine-bench-final-"))
     store_path = work / "store.duckdb"
@@ -100,11 +124,17 @@ def main() -> None:
     torch.set_num_threads(2)
     from vocmine.config import VocmineConfig
     from vocmine.models.embedders import embed_cached, resolve_embedder
-    from vocmine.pipelines import topics
+    from vocmine.pipelines import theme_labels, topics
     from vocmine.pipelines.drivers import write_drivers
     from vocmine.pipelines.kpis import write_kpis
     from vocmine.store import Store
 
+    detail: dict[str, dict] = {}
+    if args.detail:
+        for name in ("_prepare", "cluster_texts", "_cluster_group", "_label_group", "_verbatims"):
+            watch(sampler, topics, name, detail)
+        for name in ("theme_phrase_stats", "choose_label"):
+            watch(sampler, theme_labels, name, detail)
     started = sampler.phase(rows, "imports", started)
     config = VocmineConfig().model_copy(update={"store": store_path})
     with Store(store_path) as store:
@@ -125,11 +155,13 @@ def main() -> None:
         started = sampler.phase(rows, "kpis", started)
         write_drivers(store, config)
         sampler.phase(rows, "drivers", started)
+    for name, row in detail.items():
+        print(f"  {name:<20} {row}", flush=True)
     shutil.rmtree(work, ignore_errors=True)
     out = RESULTS / f"bench_final_steps_{responses}.json"
     RESULTS.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"benchmark": "bench_final_steps", "responses": responses,
-                               "replicate": args.replicate, "phases": rows,
+                               "replicate": args.replicate, "phases": rows, "inside_build_themes": detail,
                                "peak_mb": max(r["peak_mb"] for r in rows)}, indent=2), encoding="utf-8")
     print(f"wrote {out.relative_to(REPO)}")
 
