@@ -59,6 +59,7 @@ class RssSampler:
 
     def __init__(self) -> None:
         self.peak = self.current()
+        self.open_calls: list[list[float]] = []  # [highest sample] of each watched call in progress
         threading.Thread(target=self._run, daemon=True).start()
 
     @staticmethod
@@ -68,14 +69,17 @@ class RssSampler:
 
     def _run(self) -> None:
         while True:
-            self.peak = max(self.peak, self.current())
+            now = self.current()
+            self.peak = max(self.peak, now)
+            for call in list(self.open_calls):
+                call[0] = max(call[0], now)
             time.sleep(0.05)
 
-    def phase(self, rows: list[dict], name: str, started: float, **extra: object) -> float:
+    def phase(self, phases: list[dict], name: str, started: float, **extra: object) -> float:
         time.sleep(0.1)
         row = {"phase": name, "seconds": round(time.perf_counter() - started, 1),
                "rss_mb": round(self.current()), "peak_mb": round(self.peak), **extra}
-        rows.append(row)
+        phases.append(row)
         print(f"{name:<20} {row['seconds']:>8} s  rss {row['rss_mb']:>6} MB  peak {row['peak_mb']:>6} MB  {extra}",
               flush=True)
         self.peak = self.current()
@@ -87,18 +91,19 @@ def watch(sampler: RssSampler, module: object, name: str, stats: dict[str, dict]
     function = getattr(module, name)
 
     def timed(*args: object, **kwargs: object) -> object:
-        before, outer_peak = sampler.current(), sampler.peak
-        sampler.peak = before
+        before = sampler.current()
+        call = [before]
+        sampler.open_calls.append(call)
         started = time.perf_counter()
         try:
             return function(*args, **kwargs)
         finally:
+            sampler.open_calls[:] = [c for c in sampler.open_calls if c is not call]
             row = stats.setdefault(name, {"calls": 0, "seconds": 0.0, "max_rss_before_mb": 0, "max_rise_mb": 0})
             row["calls"] += 1
             row["seconds"] = round(row["seconds"] + time.perf_counter() - started, 1)
             row["max_rss_before_mb"] = max(row["max_rss_before_mb"], round(before))
-            row["max_rise_mb"] = max(row["max_rise_mb"], round(sampler.peak - before))
-            sampler.peak = max(outer_peak, sampler.peak)
+            row["max_rise_mb"] = max(row["max_rise_mb"], round(max(call[0], sampler.current()) - before))
 
     setattr(module, name, timed)
 

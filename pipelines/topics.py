@@ -631,7 +631,7 @@ def _compact_frame(store: Any, sql: str, batch_rows: int = 100_000) -> pd.DataFr
     import pyarrow as pa
 
     batches = []
-    for batch in store.con.execute(sql).to_arrow_reader(batch_rows):
+    for batch in store.con.sql(sql).to_arrow_reader(batch_rows):  # sql(), not execute(): no extra copy
         columns = []
         for name, column in zip(batch.schema.names, batch.columns, strict=True):
             textual = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)

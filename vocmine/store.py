@@ -290,10 +290,11 @@ class Store:
         view = f"_emb_{uuid.uuid4().hex}"
         self.con.register(view, pd.DataFrame({"text_hash": list(dict.fromkeys(text_hashes))}))
         try:
-            table = self.con.execute(
+            # con.sql, not con.execute: DuckDB hands a relation's rows to Arrow without an extra copy.
+            table = self.con.sql(
                 f"SELECT e.text_hash, e.vector FROM embeddings e JOIN {view} h USING (text_hash) "
                 "WHERE e.model = ?",
-                [model],
+                params=[model],
             ).to_arrow_table()
         finally:
             self.con.unregister(view)
