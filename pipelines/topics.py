@@ -411,7 +411,7 @@ def _prepare(sentences: pd.DataFrame, embeddings: RowVectors) -> tuple[pd.DataFr
     order = np.lexsort(
         (sentences["touchpoint"].astype(str).to_numpy(), sentences["sentence_id"].astype(str).to_numpy())
     )
-    frame = sentences.iloc[order].reset_index(drop=True).copy()
+    frame = sentences.iloc[order].reset_index(drop=True)  # a new frame (copy-on-write): no .copy() needed
     embeddings = embeddings.take(order).canonical()
     for column in ("sentiment_score", "emotions", "component"):
         if column not in frame.columns:
@@ -631,14 +631,15 @@ def _compact_frame(store: Any, sql: str, batch_rows: int = 100_000) -> pd.DataFr
     import pyarrow as pa
 
     batches = []
-    for batch in store.con.sql(sql).to_arrow_reader(batch_rows):  # sql(), not execute(): no extra copy
+    reader = store.con.sql(sql).to_arrow_reader(batch_rows)  # sql(), not execute(): no extra copy
+    for batch in reader:
         columns = []
         for name, column in zip(batch.schema.names, batch.columns, strict=True):
             textual = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
             columns.append(column.dictionary_encode() if textual and name not in _UNIQUE_PER_ROW else column)
         batches.append(pa.RecordBatch.from_arrays(columns, names=batch.schema.names))
-    if not batches:
-        return store.df(sql)
+    if not batches:  # no rows: the columns from the reader's schema, without running the query again
+        return reader.schema.empty_table().to_pandas()
     frame = pa.Table.from_batches(batches).unify_dictionaries().to_pandas()
     del batches
     for name in frame.columns:
