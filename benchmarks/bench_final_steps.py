@@ -113,6 +113,9 @@ def main() -> None:
     parser.add_argument("store", type=Path)
     parser.add_argument("--replicate", type=int, default=1, help="copies of every response (1: the store as is)")
     parser.add_argument("--detail", action="store_true", help="also time the functions inside building themes")
+    parser.add_argument("--warm-models", type=Path, metavar="CORPUS",
+                        help="first run the per-text steps on 300 responses of this file (the kept "
+                             "corpus.parquet), so the models are loaded as in a stream of batches")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="vocmine-bench-final-"))
     store_path = work / "store.duckdb"
@@ -141,12 +144,28 @@ def main() -> None:
         for name in ("theme_phrase_stats", "choose_label"):
             watch(sampler, theme_labels, name, detail)
     started = sampler.phase(rows, "imports", started)
+    from vocmine.models.loaded import release_models
+    from vocmine.pipelines.analyze import RELEASE_MODELS_AT_RESPONSES
+
+    if args.warm_models:
+        import pandas as pd
+
+        import vocmine
+
+        vocmine.analyze(pd.read_parquet(args.warm_models).head(300), store=work / "warm.duckdb",
+                        steps=["language", "sentences", "nps_status", "sentiment", "emotion", "component",
+                               "touchpoint"])
+        started = sampler.phase(rows, "per-text models", started)
     config = VocmineConfig().model_copy(update={"store": store_path})
     with Store(store_path) as store:
         responses = store.count("responses")
+        release = responses >= RELEASE_MODELS_AT_RESPONSES  # as analyze_store does before these steps
+        if release:
+            release_models(keep_embedder=True)
         sentences, total = topics.load_theme_input(store, polarities=topics.POLARITIES)
         started = sampler.phase(rows, "theme input", started, rows=len(sentences))
         embeddings = topics._store_embeddings(sentences, store, config)
+        store.release_memory()  # as refresh_themes does
         started = sampler.phase(rows, "vectors", started, distinct=int(embeddings.matrix.shape[0]))
         embedder = resolve_embedder(config.analysis.embedder)
         embedder.encode(["warm-up: the model loads here, not inside the themes phase"])
@@ -156,8 +175,13 @@ def main() -> None:
                                      total_respondents=total)
         started = sampler.phase(rows, "build_themes", started, themes=len(result.themes))
         del sentences, embeddings, result
+        store.release_memory()  # as analyze_store does after each step
+        if release:
+            del embedder
+            release_models()
         write_kpis(store, config)
         started = sampler.phase(rows, "kpis", started)
+        store.release_memory()
         write_drivers(store, config)
         sampler.phase(rows, "drivers", started)
     for name, row in detail.items():

@@ -13,10 +13,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vocmine.config import VocmineConfig
+from vocmine.models.loaded import release_models
 from vocmine.pipelines.steps import Progress, StepContext, check_order, resolve_step
 from vocmine.store import Store
 
 logger = logging.getLogger(__name__)
+
+#: Corpus-wide steps, and whether each needs the embedder (themes embed label phrases; the others read).
+CORPUS_WIDE_STEPS = {"themes": True, "kpis": False, "drivers": False}
+#: From this many responses on, the models the corpus-wide steps do not use are released before them:
+#: at 100k responses those steps hold the most memory of a run. Smaller stores keep the models, which a
+#: next run in the same process (a notebook, a stream of batches) would otherwise load again.
+RELEASE_MODELS_AT_RESPONSES = 20_000
 
 
 @dataclass(slots=True)
@@ -40,10 +48,17 @@ def analyze_store(
     report = AnalyzeReport(run_id=run_id)
     context = StepContext(store=store, config=config, run_id=run_id, progress=progress)
     try:
+        large = None
         for step in resolved:
+            if step.name in CORPUS_WIDE_STEPS:
+                large = store.count("responses") >= RELEASE_MODELS_AT_RESPONSES if large is None else large
+                if large:
+                    context.cache.clear()
+                    release_models(keep_embedder=CORPUS_WIDE_STEPS[step.name])
             started = time.perf_counter()
             report.steps[step.name] = step.run(context)
             report.seconds[step.name] = round(time.perf_counter() - started, 2)
+            store.release_memory()  # what one step's queries cached is not what the next one reads
             logger.info("step %s: %s in %.1f s", step.name, report.steps[step.name], report.seconds[step.name])
     except BaseException:
         store.finish_run(run_id, "failed", {"steps": report.steps})

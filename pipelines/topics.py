@@ -416,17 +416,29 @@ def _prepare(sentences: pd.DataFrame, embeddings: RowVectors) -> tuple[pd.DataFr
     for column in ("sentiment_score", "emotions", "component"):
         if column not in frame.columns:
             frame[column] = None
-    frame["language"] = frame["language"].fillna("und").astype(str)
-    frame["touchpoint"] = frame["touchpoint"].fillna("all").astype(str)
+    frame["language"] = _shared_strings(frame["language"].fillna("und"))
+    frame["touchpoint"] = _shared_strings(frame["touchpoint"].fillna("all"))
     frame["created_at"] = pd.to_datetime(frame["created_at"], errors="coerce")
     # Normalised once per distinct text: rows share the objects (a store repeats sentences a lot).
     codes, distinct = pd.factorize(frame["text"].fillna(""))
     texts = np.array([str(t) for t in distinct], dtype=object)
     keys = np.array([_norm_text(t) for t in texts], dtype=object)
-    frame["text"] = texts[codes]
-    frame["_key"] = keys[codes]
-    frame["_hash"] = np.array([text_hash(k) for k in keys], dtype=object)[codes]
+    hashes = np.array([text_hash(k) for k in keys], dtype=object)
+    for column, values in (("text", texts), ("_key", keys), ("_hash", hashes)):
+        frame[column] = pd.Series(values[codes], index=frame.index, dtype=object)
     return frame, embeddings
+
+
+def _shared_strings(values: pd.Series) -> pd.Series:
+    """``values`` as strings in an object column whose rows share one Python object per distinct value.
+
+    pandas 3 stores strings in Arrow by default: compact, but every ``to_numpy()``/``tolist()`` then makes
+    a new Python object per row (hundreds of MB over a 100k-response store, on each call). The themes
+    code reads these columns row-wise per group, so it keeps them as shared objects instead.
+    """
+    codes, distinct = pd.factorize(values)
+    objects = np.array([str(v) for v in distinct] + ["nan"], dtype=object)  # code -1 (missing) -> "nan"
+    return pd.Series(objects[codes], index=values.index, dtype=object)
 
 
 def build_themes(
@@ -469,7 +481,8 @@ def build_themes(
 
     theme_rows: list[dict[str, Any]] = []
     assignment_parts: list[pd.DataFrame] = []
-    sentence_ids, response_ids = frame["sentence_id"].to_numpy(), frame["response_id"].to_numpy()
+    # .array, not .to_numpy(): sentence ids are one per row, so an object array would be a string per row.
+    sentence_ids, response_ids = frame["sentence_id"].array, frame["response_id"].array
     stats_rows: list[dict[str, Any]] = []
     texts = frame["text"].tolist()
     produced: set[str] = set()
@@ -524,8 +537,8 @@ def build_themes(
             assignment_parts.append(
                 pd.DataFrame(
                     {
-                        "sentence_id": sentence_ids[rows],
-                        "response_id": response_ids[rows],
+                        "sentence_id": sentence_ids.take(np.asarray(rows)),
+                        "response_id": response_ids.take(np.asarray(rows)),
                         "theme_id": theme_id,
                         "probability": [group.probability.get(r, 1.0) for r in rows],
                     }
@@ -726,6 +739,7 @@ def refresh_themes(
         overrides = settings.overrides_file or (default_file if default_file.exists() else None)
     sentences, total_respondents = load_theme_input(store, polarities=POLARITIES)
     embeddings = _store_embeddings(sentences, store, config)
+    store.release_memory()  # the reads above leave ~300 MB cached at 100k responses; clustering needs it
     embedder = resolve_embedder(config.analysis.embedder)
     previous = store.df("SELECT * FROM themes")
     result = build_themes(

@@ -78,3 +78,11 @@ def test_store_text_is_never_sql(store):
     assert store.count("responses") == 1
     store.delete_where_in("responses", "response_id", [hostile])
     assert store.count("responses") == 0
+
+
+def test_release_memory_restores_the_cap_and_keeps_the_data(store):
+    store.upsert("responses", pd.DataFrame({"response_id": ["r1", "r2"], "branch": ["Centro", "Norte"]}))
+    limit = store.scalar("SELECT current_setting('memory_limit')")
+    store.release_memory()
+    assert store.scalar("SELECT current_setting('memory_limit')") == limit
+    assert store.count("responses") == 2

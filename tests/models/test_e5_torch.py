@@ -43,3 +43,24 @@ def test_torch_embeddings_match_the_engine(engine) -> None:
     cosine = (ours * engine.query(TEXTS)).sum(1)
     # The engine quantises activations to 8 bits; the port computes in float32 from the same 4-bit weights.
     assert np.all(cosine > 0.999), cosine
+
+
+def test_length_batches_cap_rows_times_length() -> None:
+    from vocmine.models.e5_torch import length_batches
+
+    lengths = [512, 20, 512, 30, 300, 25, 512, 40, 512, 512]
+    batches = [list(b) for b in length_batches(lengths, batch_size=4, max_tokens=1024)]
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))  # every row once
+    for batch in batches:
+        assert len(batch) <= 4
+        assert len(batch) == 1 or len(batch) * max(lengths[i] for i in batch) <= 1024
+    assert [len(b) for b in batches] == [4, 2, 2, 2]  # short rows fill a batch; 512-token rows go in pairs
+    assert [len(b) for b in length_batches(lengths, batch_size=4)] == [4, 4, 2]  # no cap: as before
+
+
+def test_long_texts_embed_the_same_in_capped_batches() -> None:
+    long_text = " ".join(TEXTS * 12)  # ~250 tokens
+    texts = [long_text, TEXTS[0], long_text[::-1], TEXTS[1]]
+    capped = embed_texts(texts, batch_size=4)  # the token cap splits the long texts from the short ones
+    one_by_one = np.vstack([embed_texts([t], batch_size=1) for t in texts])
+    assert np.allclose(capped, one_by_one, atol=1e-4)

@@ -101,3 +101,16 @@ def test_combine_sentence_annotations_multi_label_union():
     combined = combine_sentence_annotations(["a", "b", "c"], annotations, multi_label=True)
     assert combined.label == "anger"
     assert combined.scores == {"anger": 0.7, "joy": 0.3}
+
+
+def test_analyze_releases_models_before_corpus_wide_steps_on_large_stores(analysed, monkeypatch):
+    from vocmine.pipelines import analyze
+
+    store, config, _ = analysed
+    calls: list[bool] = []
+    monkeypatch.setattr(analyze, "release_models", lambda keep_embedder=False: calls.append(keep_embedder) or 0)
+    analyze_store(store, config, steps=["sentiment", "kpis"])
+    assert calls == []  # 4 responses: below the threshold, models stay for the next run
+    monkeypatch.setattr(analyze, "RELEASE_MODELS_AT_RESPONSES", 1)
+    analyze_store(store, config, steps=["sentiment", "kpis", "drivers"])
+    assert calls == [False, False]  # KPIs and drivers need no model at all
