@@ -11,7 +11,10 @@ texts, so no new embeddings), which turns a 10,000-response store into a 100,000
 RSS is sampled every 50 ms in a thread (``/proc/self/statm``); "peak" is the highest sample within the phase.
 ``--detail`` also times the functions inside building themes (calls, seconds, RSS before each call and the
 highest rise within one call), which says whether clustering, labels or the frame hold the memory.
-Writes ``benchmarks/results/bench_final_steps_<responses>.json``.
+``--warm-models CORPUS`` first runs the per-text steps on 300 responses of CORPUS (the ``corpus.parquet``
+kept beside the store), so the phases start from a process holding the models, as the end of a stream of
+batches does, and releases them as ``analyze_store`` does at this size.
+Writes ``benchmarks/results/bench_final_steps_<responses>[_warm].json``.
 """
 
 from __future__ import annotations
@@ -131,7 +134,7 @@ def main() -> None:
 
     torch.set_num_threads(2)
     from vocmine.config import VocmineConfig
-    from vocmine.models.embedders import embed_cached, resolve_embedder
+    from vocmine.models.embedders import embed_cached, phrase_embedder, resolve_embedder
     from vocmine.pipelines import theme_labels, topics
     from vocmine.pipelines.drivers import write_drivers
     from vocmine.pipelines.kpis import write_kpis
@@ -161,13 +164,13 @@ def main() -> None:
         responses = store.count("responses")
         release = responses >= RELEASE_MODELS_AT_RESPONSES  # as analyze_store does before these steps
         if release:
-            release_models(keep_embedder=True)
+            release_models()
         sentences, total = topics.load_theme_input(store, polarities=topics.POLARITIES)
         started = sampler.phase(rows, "theme input", started, rows=len(sentences))
         embeddings = topics._store_embeddings(sentences, store, config)
         store.release_memory()  # as refresh_themes does
         started = sampler.phase(rows, "vectors", started, distinct=int(embeddings.matrix.shape[0]))
-        embedder = resolve_embedder(config.analysis.embedder)
+        embedder = phrase_embedder(resolve_embedder(config.analysis.embedder))  # as refresh_themes does
         embedder.encode(["warm-up: the model loads here, not inside the themes phase"])
         started = sampler.phase(rows, "embedder loaded", started)
         result = topics.build_themes(sentences, embeddings, config,
@@ -176,9 +179,6 @@ def main() -> None:
         started = sampler.phase(rows, "build_themes", started, themes=len(result.themes))
         del sentences, embeddings, result
         store.release_memory()  # as analyze_store does after each step
-        if release:
-            del embedder
-            release_models()
         write_kpis(store, config)
         started = sampler.phase(rows, "kpis", started)
         store.release_memory()
@@ -187,7 +187,7 @@ def main() -> None:
     for name, row in detail.items():
         print(f"  {name:<20} {row}", flush=True)
     shutil.rmtree(work, ignore_errors=True)
-    out = RESULTS / f"bench_final_steps_{responses}.json"
+    out = RESULTS / f"bench_final_steps_{responses}{'_warm' if args.warm_models else ''}.json"
     RESULTS.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"benchmark": "bench_final_steps", "responses": responses,
                                "replicate": args.replicate, "phases": rows, "inside_build_themes": detail,

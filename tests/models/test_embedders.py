@@ -107,3 +107,16 @@ def test_embed_cached_embeds_each_text_once_per_store(tmp_path: Path) -> None:
         again = embed_cached(["adiós", "hola", "nuevo"], embedder, store)
     assert embedder.seen == ["hola", "adiós", "nuevo"]
     assert np.array_equal(first[0], first[2]) and np.array_equal(first[1], again[0])
+
+
+def test_phrase_embedder_is_the_same_e5_model_on_its_light_engine() -> None:
+    from vocmine.models.embedders import E5Embedder, phrase_embedder
+
+    port = E5Embedder(mode="query", backend="torch")
+    light = phrase_embedder(port)
+    assert isinstance(light, E5Embedder) and light.backend == "engine" and light.mode == "query"
+    phrases = ["retraso en la entrega", "friendly staff at reception", "precio demasiado alto"]
+    cosines = (port.encode(phrases) * light.encode(phrases)).sum(axis=1)
+    assert cosines.min() > 0.999  # same space: labels ranked against the port's centroids stay put
+    engine = E5Embedder(backend="engine")
+    assert phrase_embedder(engine) is engine

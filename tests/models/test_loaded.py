@@ -17,7 +17,7 @@ def test_release_models_clears_per_text_caches_and_keeps_the_embedder_when_asked
     assert sentences._pipeline.cache_info().currsize >= 1
     assert release_models(keep_embedder=True) >= 1
     assert sentences._pipeline.cache_info().currsize == 0
-    assert e5_torch.load_e5_torch.cache_info().currsize == 1  # kept
+    assert e5_torch.load_e5_torch.cache_info().currsize >= 1  # kept
     release_models()
     assert e5_torch.load_e5_torch.cache_info().currsize == 0
     model, tokenizer = e5_torch.load_e5_torch()  # loads again
