@@ -94,7 +94,9 @@ def test(args: list[str]) -> None:
     ensure_browser()
     check(BIN / "ruff", "check", ".")
     # pytest's exit 5 ("no tests collected") is a failure too: check() exits with any non-zero code.
-    check(BIN / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, env=offline_env())
+    # --durations: the slowest tests (the three notebooks among them) with their run time, in every CI log.
+    check(BIN / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=12", *args,
+          env=offline_env())
 
 
 COMMANDS = {"demo": demo, "test": test}
