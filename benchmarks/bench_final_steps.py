@@ -148,16 +148,16 @@ def main() -> None:
             watch(sampler, theme_labels, name, detail)
     started = sampler.phase(rows, "imports", started)
     from vocmine.models.loaded import release_models
-    from vocmine.pipelines.analyze import RELEASE_MODELS_AT_RESPONSES
+    from vocmine.pipelines.analyze import CORPUS_WIDE_STEPS, RELEASE_MODELS_AT_RESPONSES
 
     if args.warm_models:
         import pandas as pd
 
         import vocmine
 
+        per_text_steps = [s for s in VocmineConfig().analysis.steps if s not in CORPUS_WIDE_STEPS]
         vocmine.analyze(pd.read_parquet(args.warm_models).head(300), store=work / "warm.duckdb",
-                        steps=["language", "sentences", "nps_status", "sentiment", "emotion", "component",
-                               "touchpoint"])
+                        steps=per_text_steps)
         started = sampler.phase(rows, "per-text models", started)
     config = VocmineConfig().model_copy(update={"store": store_path})
     with Store(store_path) as store:

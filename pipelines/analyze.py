@@ -19,10 +19,10 @@ from vocmine.store import Store
 
 logger = logging.getLogger(__name__)
 
-#: Corpus-wide steps, and whether each needs the analysis embedder loaded. Themes read sentence vectors
-#: from the store's cache and embed label phrases with the embedder's lightest backend
-#: (``phrase_embedder``); an uncached sentence loads the model again.
-CORPUS_WIDE_STEPS = {"themes": False, "kpis": False, "drivers": False}
+#: Corpus-wide steps: none needs a loaded model. Themes read sentence vectors from the store's cache and
+#: embed label phrases with the embedder's lightest backend (``phrase_embedder``); an uncached sentence
+#: loads the model again, which the release before the next step lets go.
+CORPUS_WIDE_STEPS = frozenset({"themes", "kpis", "drivers"})
 #: From this many responses on, the models the corpus-wide steps do not use are released before them:
 #: at 100k responses those steps hold the most memory of a run. Smaller stores keep the models, which a
 #: next run in the same process (a notebook, a stream of batches) would otherwise load again.
@@ -56,7 +56,7 @@ def analyze_store(
                 large = store.count("responses") >= RELEASE_MODELS_AT_RESPONSES if large is None else large
                 if large:
                     context.cache.clear()
-                    release_models(keep_embedder=CORPUS_WIDE_STEPS[step.name])
+                    release_models()
             started = time.perf_counter()
             report.steps[step.name] = step.run(context)
             report.seconds[step.name] = round(time.perf_counter() - started, 2)

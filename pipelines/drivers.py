@@ -186,7 +186,7 @@ def _distinct_rows(mentions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     instead of the 80 MB (and its copies) of ``np.unique`` over float rows; packing keeps the order,
     since the first column is the highest bit of the first byte."""
     packed = np.packbits(mentions, axis=1)
-    distinct, first, inverse = np.unique(packed, axis=0, return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(packed, axis=0, return_index=True, return_inverse=True)
     return mentions[first].astype(float), inverse.ravel()
 
 
