@@ -9,8 +9,10 @@ texts, so no new embeddings), which turns a 10,000-response store into a 100,000
     .venv/bin/python benchmarks/bench_final_steps.py /tmp/s10k/stream.duckdb --replicate 10
 
 RSS is sampled every 50 ms in a thread (``/proc/self/statm``); "peak" is the highest sample within the phase.
-``--detail`` also times the functions inside building themes (calls, seconds, RSS before each call and the
-highest rise within one call), which says whether clustering, labels or the frame hold the memory.
+``--skip-themes`` keeps the store's themes (a store kept by the stream has them) and measures KPIs and
+drivers only, in minutes. ``--detail`` also times the functions inside building themes and drivers
+(calls, seconds, RSS before each call and the highest rise within one call), which says whether
+clustering, labels, the frames or the DuckDB reads hold the memory.
 ``--warm-models CORPUS`` first runs the per-text steps on 300 responses of CORPUS (the ``corpus.parquet``
 kept beside the store), so the phases start from a process holding the models, as the end of a stream of
 batches does, and releases them as ``analyze_store`` does at this size.
@@ -111,11 +113,36 @@ def watch(sampler: RssSampler, module: object, name: str, stats: dict[str, dict]
     setattr(module, name, timed)
 
 
+def build_themes(store: object, config: object, sampler: RssSampler, rows: list[dict], started: float) -> float:
+    """The themes step's phases as ``refresh_themes`` runs them: input, vectors, phrase embedder, clustering."""
+    from vocmine.models.embedders import embed_cached, phrase_embedder, resolve_embedder
+    from vocmine.pipelines import topics
+
+    sentences, total = topics.load_theme_input(store, polarities=topics.POLARITIES)
+    started = sampler.phase(rows, "theme input", started, rows=len(sentences))
+    embeddings = topics._store_embeddings(sentences, store, config)
+    store.release_memory()  # as refresh_themes does
+    started = sampler.phase(rows, "vectors", started, distinct=int(embeddings.matrix.shape[0]))
+    embedder = phrase_embedder(resolve_embedder(config.analysis.embedder))  # as refresh_themes does
+    embedder.encode(["warm-up: the model loads here, not inside the themes phase"])
+    started = sampler.phase(rows, "embedder loaded", started)
+    result = topics.build_themes(sentences, embeddings, config,
+                                 embed_phrases=lambda phrases: embed_cached(phrases, embedder, store),
+                                 total_respondents=total)
+    started = sampler.phase(rows, "build_themes", started, themes=len(result.themes))
+    del sentences, embeddings, result
+    store.release_memory()  # as analyze_store does after each step
+    return started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("store", type=Path)
     parser.add_argument("--replicate", type=int, default=1, help="copies of every response (1: the store as is)")
-    parser.add_argument("--detail", action="store_true", help="also time the functions inside building themes")
+    parser.add_argument("--detail", action="store_true",
+                        help="also time the functions inside building themes and drivers")
+    parser.add_argument("--skip-themes", action="store_true",
+                        help="keep the store's themes and measure KPIs and drivers only")
     parser.add_argument("--warm-models", type=Path, metavar="CORPUS",
                         help="first run the per-text steps on 300 responses of this file (the kept "
                              "corpus.parquet), so the models are loaded as in a stream of batches")
@@ -134,9 +161,7 @@ def main() -> None:
 
     torch.set_num_threads(2)
     from vocmine.config import VocmineConfig
-    from vocmine.models.embedders import embed_cached, phrase_embedder, resolve_embedder
-    from vocmine.pipelines import theme_labels, topics
-    from vocmine.pipelines.drivers import write_drivers
+    from vocmine.pipelines import drivers, theme_labels, topics
     from vocmine.pipelines.kpis import write_kpis
     from vocmine.store import Store
 
@@ -146,6 +171,8 @@ def main() -> None:
             watch(sampler, topics, name, detail)
         for name in ("theme_phrase_stats", "choose_label"):
             watch(sampler, theme_labels, name, detail)
+        for name in ("load_kpi_responses", "load_mentions", "compute_drivers", "nps_impact", "driver_strength"):
+            watch(sampler, drivers, name, detail)
     started = sampler.phase(rows, "imports", started)
     from vocmine.models.loaded import release_models
     from vocmine.pipelines.analyze import CORPUS_WIDE_STEPS, RELEASE_MODELS_AT_RESPONSES
@@ -165,29 +192,18 @@ def main() -> None:
         release = responses >= RELEASE_MODELS_AT_RESPONSES  # as analyze_store does before these steps
         if release:
             release_models()
-        sentences, total = topics.load_theme_input(store, polarities=topics.POLARITIES)
-        started = sampler.phase(rows, "theme input", started, rows=len(sentences))
-        embeddings = topics._store_embeddings(sentences, store, config)
-        store.release_memory()  # as refresh_themes does
-        started = sampler.phase(rows, "vectors", started, distinct=int(embeddings.matrix.shape[0]))
-        embedder = phrase_embedder(resolve_embedder(config.analysis.embedder))  # as refresh_themes does
-        embedder.encode(["warm-up: the model loads here, not inside the themes phase"])
-        started = sampler.phase(rows, "embedder loaded", started)
-        result = topics.build_themes(sentences, embeddings, config,
-                                     embed_phrases=lambda phrases: embed_cached(phrases, embedder, store),
-                                     total_respondents=total)
-        started = sampler.phase(rows, "build_themes", started, themes=len(result.themes))
-        del sentences, embeddings, result
-        store.release_memory()  # as analyze_store does after each step
+        if not args.skip_themes:
+            started = build_themes(store, config, sampler, rows, started)
         write_kpis(store, config)
         started = sampler.phase(rows, "kpis", started)
         store.release_memory()
-        write_drivers(store, config)
+        drivers.write_drivers(store, config)
         sampler.phase(rows, "drivers", started)
     for name, row in detail.items():
         print(f"  {name:<20} {row}", flush=True)
     shutil.rmtree(work, ignore_errors=True)
-    out = RESULTS / f"bench_final_steps_{responses}{'_warm' if args.warm_models else ''}.json"
+    suffix = ("_warm" if args.warm_models else "") + ("_kpis_drivers" if args.skip_themes else "")
+    out = RESULTS / f"bench_final_steps_{responses}{suffix}.json"
     RESULTS.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"benchmark": "bench_final_steps", "responses": responses,
                                "replicate": args.replicate, "phases": rows, "inside_build_themes": detail,

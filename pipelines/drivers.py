@@ -70,24 +70,32 @@ def _resamples(n: int, samples: int, seed: int) -> Iterator[np.ndarray]:
 
 
 def _counts(indices: np.ndarray, n: int) -> np.ndarray:
-    """How often each row appears in each resample: ``(chunk, n)`` weights."""
-    chunk = indices.shape[0]
-    offsets = (np.arange(chunk) * n)[:, None]
-    return np.bincount((indices + offsets).ravel(), minlength=chunk * n).reshape(chunk, n).astype(float)
+    """How often each row appears in each resample: ``(chunk, n)`` float32 weights, filled one resample at
+    a time (a flat bincount over the whole chunk held three more chunk x n int64 arrays, 120 MB at 100k).
+    Counts are small integers, exact in float32."""
+    weights = np.empty(indices.shape, dtype=np.float32)
+    for row, drawn in enumerate(indices):
+        weights[row] = np.bincount(drawn, minlength=n)
+    return weights
 
 
-def _impact_from_weights(weights: np.ndarray, values: np.ndarray, not_mentioned: np.ndarray,
-                         rest_values: np.ndarray) -> np.ndarray:
+def _impact_from_weights(weights: np.ndarray, values: np.ndarray, indicators: np.ndarray) -> np.ndarray:
     """NPS impact per (resample, key) in points for weight rows ``weights`` (r x n); NaN if all mention it.
 
-    ``not_mentioned`` is 1 - indicators and ``rest_values`` is ``not_mentioned * values[:, None]``: both
-    respondents x keys, computed once by the caller rather than once per chunk of resamples.
+    The respondents who did not mention a key are everyone minus those who did, so both sums come from one
+    product with the 0/1 ``indicators`` (respondents x keys) instead of two more respondents x keys
+    matrices (1 - indicators, and that times the values). ``weights`` and ``indicators`` are float32: every
+    product and sum is an integer below 2**24 (the caller checks), so float32 is exact and halves the
+    memory; the divisions are done in float64.
     """
-    total = weights.sum(axis=1)
-    nps_all = weights @ values / total
+    signed = weights * values.astype(weights.dtype)
+    total = weights.sum(axis=1, dtype=np.float64)
+    signed_total = signed.sum(axis=1, dtype=np.float64)
+    mentioned = (np.vstack([weights, signed]) @ indicators).astype(np.float64)
+    count_mentioned, value_mentioned = mentioned[: len(weights)], mentioned[len(weights):]
     with np.errstate(invalid="ignore", divide="ignore"):
-        nps_rest = (weights @ rest_values) / (weights @ not_mentioned)
-    return 100.0 * (nps_all[:, None] - nps_rest)
+        nps_rest = (signed_total[:, None] - value_mentioned) / (total[:, None] - count_mentioned)
+    return 100.0 * (signed_total / total)[:, None] - 100.0 * nps_rest
 
 
 def _interval(draws: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
@@ -101,6 +109,14 @@ def _interval(draws: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndar
         if len(column) and len(column) * 2 >= draws.shape[0]:
             low[j], high[j] = np.quantile(column, [alpha, 1.0 - alpha])
     return low, high
+
+
+def _as_indicators(indicators: np.ndarray, rows: int) -> np.ndarray:
+    """``indicators`` as a float32 respondents x keys matrix of 0/1; no copy when it already is one."""
+    matrix = np.asarray(indicators).reshape(rows, -1)
+    if matrix.dtype == np.float32:
+        return matrix
+    return (matrix != 0).astype(np.float32)
 
 
 def nps_impact(
@@ -121,14 +137,16 @@ def nps_impact(
     values = nps_values(classes)
     if np.isnan(values).any():
         raise ValueError("nps_impact needs classified respondents only")
-    indicators = np.asarray(indicators, dtype=float).reshape(len(values), -1)
+    if len(values) >= 2**24:
+        raise ValueError(f"nps_impact counts in float32, exact below 2**24 respondents; got {len(values)}")
+    indicators = _as_indicators(indicators, len(values))
     n, keys = indicators.shape
     is_detractor = values == -1.0
     out = pd.DataFrame(
         {
             "n": n,
-            "mentions": indicators.sum(axis=0).astype(int),
-            "detractor_mentions": indicators[is_detractor].sum(axis=0).astype(int),
+            "mentions": np.count_nonzero(indicators, axis=0),
+            "detractor_mentions": np.count_nonzero(indicators[is_detractor], axis=0),
         }
     )
     detractors = int(is_detractor.sum())
@@ -136,14 +154,10 @@ def nps_impact(
     if n == 0:
         out["estimate"] = out["low"] = out["high"] = np.nan
         return out
-    not_mentioned = 1.0 - indicators
-    rest_values = not_mentioned * values[:, None]
-    out["estimate"] = _impact_from_weights(np.ones((1, n)), values, not_mentioned, rest_values)[0]
+    out["estimate"] = _impact_from_weights(np.ones((1, n), dtype=np.float32), values, indicators)[0]
     draws = np.concatenate([
-        _impact_from_weights(_counts(idx, n), values, not_mentioned, rest_values)
-        for idx in _resamples(n, samples, seed)
+        _impact_from_weights(_counts(idx, n), values, indicators) for idx in _resamples(n, samples, seed)
     ])
-    del not_mentioned, rest_values
     out["low"], out["high"] = _interval(draws, confidence)
     nobody = out["mentions"].to_numpy() == 0
     out.loc[nobody, ["estimate", "low", "high"]] = 0.0
@@ -204,14 +218,15 @@ def driver_strength(
     get NaN; so does everything when there are no detractors or only detractors.
     """
     y = np.asarray(is_detractor, dtype=float)
-    indicators = np.asarray(indicators, dtype=float).reshape(len(y), -1)
+    indicators = np.asarray(indicators).reshape(len(y), -1)
     n, keys = indicators.shape
     out = pd.DataFrame({"strength": np.full(keys, np.nan), "strength_low": np.nan, "strength_high": np.nan})
-    mentions = indicators.sum(axis=0)
+    mentions = np.count_nonzero(indicators, axis=0)
     usable = np.flatnonzero((mentions > 0) & (mentions < n))
     if n == 0 or len(usable) == 0 or y.sum() in (0, n):
         return out
-    patterns, pattern_of_row = _distinct_rows(indicators[:, usable] > 0)
+    used = indicators if len(usable) == keys else indicators[:, usable]  # no copy when every key is usable
+    patterns, pattern_of_row = _distinct_rows(used != 0)
     design = np.column_stack([np.ones(len(patterns)), patterns])
     n_patterns = len(patterns)
 
@@ -274,16 +289,17 @@ def compute_drivers(
     scored = scored[scored["nps_class"].notna()].reset_index(drop=True)
     if scored.empty or mentions.empty:
         return pd.DataFrame(columns=DRIVER_COLUMNS)
-    position = pd.Series(np.arange(len(scored)), index=scored["response_id"].to_numpy())
+    respondents = pd.Index(scored["response_id"])
     nps_cfg = config.nps
     rows = []
     for level, level_mentions in mentions.groupby("level", sort=True):
         meta = level_mentions.drop_duplicates("key").set_index("key")
         keys = sorted(meta.index.astype(str))
-        matrix = np.zeros((len(scored), len(keys)))
-        known = level_mentions[level_mentions["response_id"].isin(position.index)]
-        key_index = {key: j for j, key in enumerate(keys)}
-        matrix[position[known["response_id"]].to_numpy(), known["key"].astype(str).map(key_index).to_numpy()] = 1.0
+        matrix = np.zeros((len(scored), len(keys)), dtype=np.float32)  # what nps_impact works in
+        row = _positions(level_mentions["response_id"], respondents)
+        column = _positions(level_mentions["key"].astype(str), pd.Index(keys))
+        known = row >= 0  # mentions by respondents without an NPS status are left out
+        matrix[row[known], column[known]] = 1.0
         for segment, value, member in _segment_members(scored, segments):
             sub_classes = scored["nps_class"].to_numpy()[member]
             sub_matrix = matrix if member.all() else matrix[member]  # "all": no copy of the whole matrix
@@ -304,6 +320,16 @@ def compute_drivers(
             rows.append(block)
     drivers = pd.concat(rows, ignore_index=True)[DRIVER_COLUMNS]
     return drivers.astype({"n": int, "mentions": int, "detractor_mentions": int, "small_n": bool})
+
+
+def _positions(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each value in ``index`` (unique), -1 where absent; a categorical is looked up once per
+    category, not once per row."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        found = index.get_indexer(values.cat.categories)
+        codes = values.cat.codes.to_numpy()
+        return np.where(codes >= 0, found[codes], -1)
+    return index.get_indexer(values)
 
 
 def _meta(meta: pd.DataFrame, key: str, column: str) -> object:
@@ -331,9 +357,12 @@ SELECT DISTINCT response_id, key FROM (
 
 
 def _pairs(frame: pd.DataFrame, level: str) -> pd.DataFrame:
-    """(response_id, level, key) rows, each once, real labels only."""
+    """(response_id, level, key, touchpoint) rows, each once, real labels only; a touchpoint level's key is
+    its own touchpoint."""
     kept = without_empty(frame, _EMPTY)
-    return pd.DataFrame({"response_id": kept["response_id"], "level": level, "key": kept["key"]}).drop_duplicates()
+    pairs = pd.DataFrame({"response_id": kept["response_id"], "level": level, "key": kept["key"]}).drop_duplicates()
+    pairs["touchpoint"] = pairs["key"] if level in ("touchpoint", "touchpoint_negative") else None
+    return pairs
 
 
 def load_mentions(store: Store) -> pd.DataFrame:
@@ -344,16 +373,18 @@ def load_mentions(store: Store) -> pd.DataFrame:
     parts = [
         store.df(
             "SELECT DISTINCT ta.response_id, 'theme' AS level, t.theme_id AS key, t.label, t.touchpoint "
-            "FROM theme_assignments ta JOIN themes t USING (theme_id) WHERE ta.response_id IS NOT NULL"
+            "FROM theme_assignments ta JOIN themes t USING (theme_id) WHERE ta.response_id IS NOT NULL",
+            categories=("response_id",),
         )
     ]
     given = store.df(
         "SELECT DISTINCT response_id, trim(unnest(string_split(touchpoint, ';'))) AS key "
-        "FROM responses WHERE touchpoint IS NOT NULL"
+        "FROM responses WHERE touchpoint IS NOT NULL",
+        categories=("response_id",),
     )
     annotated = response_label_counts(store, "touchpoint")[["response_id", "key"]]
     parts.append(_pairs(pd.concat([annotated, given], ignore_index=True), "touchpoint"))
-    parts.append(_pairs(store.df(_NEGATIVE_TOUCHPOINTS_SQL), "touchpoint_negative"))
+    parts.append(_pairs(store.df(_NEGATIVE_TOUCHPOINTS_SQL, categories=("response_id",)), "touchpoint_negative"))
     for task in ("emotion", "component"):
         parts.append(_pairs(response_label_counts(store, task), task))
     mentions = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(
@@ -361,16 +392,30 @@ def load_mentions(store: Store) -> pd.DataFrame:
     for column in ("label", "touchpoint"):
         if column not in mentions:
             mentions[column] = None
-    touchpoint_levels = mentions["level"].isin(["touchpoint", "touchpoint_negative"])
-    mentions.loc[touchpoint_levels, "touchpoint"] = mentions.loc[touchpoint_levels, "key"]
     return mentions
+
+
+#: Segments that ``load_kpi_responses`` derives from annotations; the others are columns of ``responses``.
+_ANNOTATED_SEGMENTS = frozenset({"touchpoint", "emotion", "component"})
+
+
+def _driver_responses(store: Store, segments: Sequence[str]) -> pd.DataFrame:
+    """Each response's NPS inputs and segment columns. Only segments derived from annotations need
+    ``load_kpi_responses`` (three label counts over the annotations, ~400 MB of DuckDB working memory at
+    100k responses); the usual ``branch`` is a plain column."""
+    if _ANNOTATED_SEGMENTS & set(segments):
+        return load_kpi_responses(store)
+    present = set(store.columns("responses"))
+    wanted = ["response_id", "score", "score_scale", "stars", "nps_class", *segments]
+    return store.df(f"SELECT {', '.join(c for c in dict.fromkeys(wanted) if c in present)} FROM responses")
 
 
 def write_drivers(store: Store, config: VocmineConfig, run_id: str | None = None,
                   segments: Sequence[str] = ("branch",)) -> int:
     """Replace the ``drivers`` table with this run's impact and strength rows, in one transaction."""
-    responses = load_kpi_responses(store)
+    responses = _driver_responses(store, segments)
     mentions = load_mentions(store)
+    store.release_memory()  # DuckDB's working memory from the reads above, before the matrices
     drivers = compute_drivers(responses, mentions, config, segments)
     drivers["run_id"] = run_id
     with store.transaction() as con:

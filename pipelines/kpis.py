@@ -193,8 +193,10 @@ def response_label_counts(
     store: Store, task: str, *, sentence_first: bool = False, weights: bool = False
 ) -> pd.DataFrame:
     """(response_id, key, n, weight) for ``task``: how many of the response's labelled texts carry each
-    label, and (``weights``) the summed probability of that label in their scores."""
-    return store.df(_LABEL_COUNTS_SQL, {"task": task, "sentence_first": sentence_first, "weights": weights})
+    label, and (``weights``) the summed probability of that label in their scores. ``response_id`` is a
+    categorical: a few rows per response, each id one Python string."""
+    return store.df(_LABEL_COUNTS_SQL, {"task": task, "sentence_first": sentence_first, "weights": weights},
+                    categories=("response_id",))
 
 
 def without_empty(counts: pd.DataFrame, empty: frozenset[str] = EMPTY_LABELS) -> pd.DataFrame:

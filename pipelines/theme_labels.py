@@ -41,6 +41,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vocmine.pipelines.row_vectors import RowVectors, cosines
+
 logger = logging.getLogger(__name__)
 
 #: Words in spaCy's stop lists that carry the meaning of a complaint or praise: kept as content words.
@@ -305,17 +307,11 @@ def class_phrase_scores(groups: Sequence[Sequence[str]], min_df: int = 2) -> lis
     return [{p: s.ctfidf for p, s in stats.items()} for stats in theme_phrase_stats(groups, min_df)]
 
 
-def _cosines(vectors: np.ndarray, centroid: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1) * max(float(np.linalg.norm(centroid)), 1e-12)
-    norms[norms == 0] = 1.0
-    return (vectors @ centroid) / norms
-
-
 def _phrase_vectors(
     keys: list[str],
     stats: dict[str, PhraseStats],
     texts: Sequence[str],
-    embeddings: np.ndarray,
+    embeddings: np.ndarray | RowVectors,
     embed: Callable[[list[str]], np.ndarray] | None,
 ) -> dict[str, np.ndarray]:
     """Vector per phrase key: ``embed`` of the written forms when given (one call per theme: a model
@@ -327,10 +323,11 @@ def _phrase_vectors(
         vectors = np.asarray(embed([stats[k].surface for k in keys]), dtype=np.float32)
         return dict(zip(keys, vectors, strict=True))
     spans = [set(_spans(t)) for t in texts]
+    vectors = RowVectors.of(embeddings)
     out: dict[str, np.ndarray] = {}
     for key in keys:
         rows = [i for i, s in enumerate(spans) if key in s]
-        out[key] = embeddings[rows].mean(axis=0) if rows else np.zeros(embeddings.shape[1], dtype=np.float32)
+        out[key] = vectors.mean(rows) if rows else np.zeros(vectors.shape[1], dtype=np.float32)
     return out
 
 
@@ -352,7 +349,7 @@ def _rerank(phrases: list[str], vectors: np.ndarray, centroid: np.ndarray) -> tu
     """KeyBERT-style rerank of phrases already ranked lexically: mean of the lexical rank and the rank of
     the cosine to the centroid (rank averaging, because e5 cosines are compressed into 0.7-0.9 and raw
     scores do not mix). Returns the order and the combined ranks."""
-    cos = _cosines(vectors, centroid)
+    cos = cosines(vectors, centroid)
     lexical_rank = np.arange(len(phrases), dtype=float)
     cos_rank = np.empty(len(phrases), dtype=float)
     cos_rank[np.argsort(-cos, kind="stable")] = np.arange(len(phrases))
@@ -409,7 +406,7 @@ def _cover(units: Sequence[_Unit], wanted: set[str]) -> list[_Unit]:
 
 def central_fragments(
     texts: Sequence[str],
-    embeddings: np.ndarray,
+    embeddings: np.ndarray | RowVectors,
     centroid: np.ndarray,
     keywords: Sequence[str],
     n_central: int = 5,
@@ -424,7 +421,7 @@ def central_fragments(
     """
     if len(texts) == 0:
         return []
-    cos = _cosines(np.asarray(embeddings, dtype=np.float32), np.asarray(centroid, dtype=np.float32))
+    cos = RowVectors.of(embeddings).cosines(centroid)
     by_text: dict[str, int] = {}
     for i in sorted(range(len(texts)), key=lambda i: str(texts[i])):  # one written form per text, any order
         by_text.setdefault(_norm_text(texts[i]), i)
@@ -454,7 +451,7 @@ def central_fragments(
 
 
 def central_fragment(
-    texts: Sequence[str], embeddings: np.ndarray, centroid: np.ndarray, keywords: Sequence[str]
+    texts: Sequence[str], embeddings: np.ndarray | RowVectors, centroid: np.ndarray, keywords: Sequence[str]
 ) -> str | None:
     """The best of ``central_fragments``, or ``None``."""
     fragments = central_fragments(texts, embeddings, centroid, keywords)
@@ -487,7 +484,7 @@ class LabelChoice:
 def choose_label(
     stats: dict[str, PhraseStats],
     texts: Sequence[str],
-    embeddings: np.ndarray,
+    embeddings: np.ndarray | RowVectors,
     centroid: np.ndarray,
     embed: Callable[[list[str]], np.ndarray] | None = None,
     touchpoint: str = "",

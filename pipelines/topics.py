@@ -34,6 +34,7 @@ from vocmine.config import ThemeSettings, VocmineConfig
 from vocmine.errors import VocmineError
 from vocmine.ids import text_hash
 from vocmine.pipelines import theme_labels, trends
+from vocmine.pipelines.row_vectors import RowVectors, unit_vectors
 from vocmine.pipelines.theme_ids import match_themes, new_theme_id, previous_for_group
 from vocmine.pipelines.theme_overrides import ThemeOverrides, apply_membership_overrides, load_overrides
 
@@ -78,66 +79,6 @@ def theme_settings(config: VocmineConfig) -> ThemeSettings:
 
 def _norm_text(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", str(text)).lower().split())
-
-
-def _unit(matrix: np.ndarray) -> np.ndarray:
-    matrix = np.asarray(matrix, dtype=np.float32)
-    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return matrix / norms
-
-
-@dataclass(frozen=True, slots=True)
-class RowVectors:
-    """Row-aligned vectors held once per distinct text: row ``i``'s vector is ``matrix[index[i]]``.
-
-    A large store repeats sentences ("Excelente servicio", the same complaint pasted twice, a sentence in
-    two touchpoints after the explode), so a plain row matrix of a 100k-response store would hold ~400k
-    rows of 384 floats, and every sorted or normalised copy of it as much again. Indexing with a row, a
-    list or an array of rows returns plain arrays, exactly as the full matrix would.
-    """
-
-    matrix: np.ndarray
-    index: np.ndarray
-
-    @classmethod
-    def of(cls, embeddings: RowVectors | np.ndarray) -> RowVectors:
-        if isinstance(embeddings, RowVectors):
-            return embeddings
-        matrix = np.asarray(embeddings, dtype=np.float32)
-        return cls(matrix, np.arange(len(matrix)))
-
-    def __len__(self) -> int:
-        return len(self.index)
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (len(self.index), self.matrix.shape[1])
-
-    def __getitem__(self, rows: Any) -> np.ndarray:
-        return self.matrix[self.index[rows]]
-
-    def mean(self, rows: Any) -> np.ndarray:
-        """Mean vector of ``rows``, weighting each distinct vector by its count (no row matrix built)."""
-        counts = np.bincount(self.index[rows], minlength=len(self.matrix)).astype(np.float32)
-        return (counts @ self.matrix) / max(1.0, float(counts.sum()))
-
-    def take(self, order: np.ndarray) -> RowVectors:
-        """The rows in ``order`` (no vector is copied)."""
-        return RowVectors(self.matrix, self.index[order])
-
-    def canonical(self) -> RowVectors:
-        """The same rows with the distinct vectors stored in order of their first row, so sums over them
-        (``mean``) do not depend on the order the vectors came from the store in."""
-        _, first, inverse = np.unique(self.index, return_index=True, return_inverse=True)
-        rank = np.empty(len(first), dtype=np.int64)
-        rank[np.argsort(first, kind="stable")] = np.arange(len(first))
-        kept = self.index[np.sort(first)]
-        return RowVectors(self.matrix[kept], rank[inverse.ravel()])
-
-    def unit(self) -> RowVectors:
-        """Every vector scaled to length 1."""
-        return RowVectors(_unit(self.matrix), self.index)
 
 
 def min_theme_size(n_sentences: int, settings: ThemeSettings) -> int:
@@ -204,8 +145,8 @@ def _reassign_outliers(
     outliers = np.flatnonzero(topics < 0)
     if not ids or len(outliers) == 0:
         return topics, probs
-    unit = _unit(embeddings)
-    centroids = _unit(np.stack([unit[topics == t].mean(axis=0) for t in ids]))
+    unit = unit_vectors(embeddings)
+    centroids = unit_vectors(np.stack([unit[topics == t].mean(axis=0) for t in ids]))
     member_cos = {t: np.sort(unit[topics == t] @ centroids[k]) for k, t in enumerate(ids)}
     floors = {t: float(np.quantile(member_cos[t], quantile)) for t in ids}
     sims = unit[outliers] @ centroids.T
@@ -266,7 +207,7 @@ def _cluster_group(
     if not by_topic:
         return
     topic_ids = sorted(by_topic)
-    centroids = np.stack([_unit(unit.mean(by_topic[t])) for t in topic_ids])
+    centroids = np.stack([unit_vectors(unit.mean(by_topic[t])) for t in topic_ids])
     prev = previous_for_group(previous, group.touchpoint, group.polarity)
     matches = match_themes(
         centroids,
@@ -374,7 +315,7 @@ def _label_group(
             choices.setdefault(theme_id, {})[language] = theme_labels.choose_label(
                 stats.get((theme_id, language), {}),
                 [texts[r] for r in rows],
-                embeddings[rows],
+                embeddings.take(np.asarray(rows)),  # no row matrix: a big theme's rows are ~100 MB
                 centroids[theme_id],
                 embed_phrases,
                 touchpoint,
@@ -387,8 +328,8 @@ def _label_group(
     for theme_id in theme_ids:
         label, source = main[theme_id]
         if label is None:  # no word at all in the theme's sentences: the most central sentence as written
-            unit = _unit(embeddings[members[theme_id]])
-            best = members[theme_id][int(np.argmax(unit @ centroids[theme_id]))]
+            cosines = embeddings.take(np.asarray(members[theme_id])).cosines(centroids[theme_id])
+            best = members[theme_id][int(np.argmax(cosines))]
             label = " ".join(str(texts[best]).split()[:8])
         alt_label = alt.get(theme_id, (None, ""))[0]
         labels[theme_id] = theme_labels.ThemeLabel(
@@ -489,7 +430,7 @@ def build_themes(
     previous_ids = set(previous["theme_id"]) if previous is not None and not previous.empty else set()
     for group in groups:
         members, forced, merged_away = apply_membership_overrides(group.members, texts, overrides)
-        centroids = {t: _unit(unit.mean(rows)) for t, rows in members.items()}
+        centroids = {t: unit_vectors(unit.mean(rows)) for t, rows in members.items()}
         labels = (
             _label_group(members, frame, embeddings, centroids, settings, embed_phrases, group.touchpoint)
             if members

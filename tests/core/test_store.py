@@ -86,3 +86,15 @@ def test_release_memory_restores_the_cap_and_keeps_the_data(store):
     store.release_memory()
     assert store.scalar("SELECT current_setting('memory_limit')") == limit
     assert store.count("responses") == 2
+
+
+def test_df_categories_come_back_as_categoricals_with_the_same_values(store):
+    store.upsert("responses", pd.DataFrame({"response_id": ["r1", "r2", "r3"], "branch": ["Centro", None, "Centro"]}))
+    sql = "SELECT response_id, branch FROM responses WHERE response_id <> $skip ORDER BY response_id"
+    plain = store.df(sql, {"skip": "r9"})
+    encoded = store.df(sql, {"skip": "r9"}, categories=("branch",))
+    assert isinstance(encoded["branch"].dtype, pd.CategoricalDtype)
+    assert encoded["branch"].cat.categories.tolist() == ["Centro"]  # one string, however many rows
+    assert encoded["branch"].astype(object).where(encoded["branch"].notna(), None).tolist() == [
+        "Centro", None, "Centro"]
+    assert encoded["response_id"].tolist() == plain["response_id"].tolist()

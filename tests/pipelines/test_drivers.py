@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 
 from vocmine.config import NpsConfig, VocmineConfig
-from vocmine.pipelines.drivers import compute_drivers, driver_strength, nps_impact, write_drivers
+from vocmine.pipelines.drivers import (
+    _counts,
+    _impact_from_weights,
+    compute_drivers,
+    driver_strength,
+    nps_impact,
+    write_drivers,
+)
 
 # Ten respondents of a Spanish bank branch survey. Themes (columns):
 #   espera  ("Esperé 40 minutos en la cola"), mentioned by r5 (passive), r7, r8 (detractors)
@@ -51,6 +58,30 @@ def test_nps_impact_all_promoters_and_one_respondent() -> None:
     assert np.isnan(impact.loc[0, "detractor_share"])
     single = nps_impact(["detractor"], np.array([[1]]), samples=50)
     assert np.isnan(single.loc[0, "estimate"])
+
+
+def test_nps_impact_bootstrap_arithmetic_matches_the_direct_definition() -> None:
+    """The resampled impacts come from one float32 product with the indicators; check them against
+    NPS(all) - NPS(did not mention) computed per resample and key in float64."""
+    rng = np.random.default_rng(5)
+    n, keys = 400, 5
+    values = rng.choice([-1.0, 0.0, 1.0], size=n)
+    indicators = (rng.random((n, keys)) < [0.0, 0.1, 0.5, 0.9, 1.0]).astype(np.float32)
+    weights = _counts(rng.integers(0, n, size=(7, n)), n)
+    assert weights.dtype == np.float32 and (weights.sum(axis=1) == n).all()
+    fast = _impact_from_weights(weights, values, indicators)
+    for r, w in enumerate(weights.astype(float)):
+        nps_all = 100 * (w @ values) / w.sum()
+        for j in range(keys):
+            rest = indicators[:, j] == 0
+            expected = nps_all - 100 * (w[rest] @ values[rest]) / w[rest].sum() if w[rest].sum() else np.nan
+            assert fast[r, j] == pytest.approx(expected, abs=1e-9, nan_ok=True)
+
+
+def test_nps_impact_takes_bool_int_or_float_indicators_alike() -> None:
+    as_float = nps_impact(CLASSES, MENTIONS.astype(float), samples=100, seed=2)
+    pd.testing.assert_frame_equal(nps_impact(CLASSES, MENTIONS.astype(bool), samples=100, seed=2), as_float)
+    pd.testing.assert_frame_equal(nps_impact(CLASSES, MENTIONS, samples=100, seed=2), as_float)
 
 
 def test_driver_strength_collinear_themes_share_the_effect() -> None:
@@ -138,3 +169,30 @@ def test_write_drivers_from_store_rerun_replaces(store) -> None:
     assert table["level"].tolist() == ["emotion", "emotion", "theme"]
     assert table.loc[2, "estimate"] == pytest.approx(20 - 400 / 7)
     assert table["small_n"].all()
+
+
+def test_write_drivers_touchpoint_levels_carry_their_own_touchpoint(store) -> None:
+    """A touchpoint found by the annotations needs no theme with that touchpoint; a negative sentence's
+    touchpoint is also a level of its own."""
+    store.upsert("responses", pd.DataFrame({"response_id": [f"r{i}" for i in range(10)], "nps_class": CLASSES}))
+    store.upsert("themes", pd.DataFrame({"theme_id": ["t1"], "label": ["Cola en caja"], "touchpoint": ["checkout"]}))
+    store.upsert("theme_assignments", pd.DataFrame({"sentence_id": ["s7"], "response_id": ["r7"], "theme_id": "t1"}))
+    store.upsert("sentences", pd.DataFrame({"sentence_id": ["s7", "s8"], "response_id": ["r7", "r8"]}))
+    store.upsert(
+        "annotations",
+        pd.DataFrame({
+            "target_id": ["s7", "s8", "s7", "s8"], "level": "sentence",
+            "task": ["touchpoint", "touchpoint", "sentiment", "sentiment"],
+            "label": ["billing;staff", "staff", "negative", "positive"],
+        }),
+    )
+    write_drivers(store, VocmineConfig(nps=NpsConfig(bootstrap_samples=20)))
+    table = store.df("SELECT level, key, touchpoint, mentions FROM drivers WHERE segment = 'all' ORDER BY level, key")
+    rows = list(table.itertuples(index=False, name=None))
+    assert rows == [
+        ("theme", "t1", "checkout", 1),
+        ("touchpoint", "billing", "billing", 1),
+        ("touchpoint", "staff", "staff", 2),
+        ("touchpoint_negative", "billing", "billing", 1),
+        ("touchpoint_negative", "staff", "staff", 1),
+    ]
