@@ -229,6 +229,9 @@ class Store:
         table = self.con.sql(sql, params=params or None).to_arrow_table()  # sql(): no extra copy
         for name in categories:
             index = table.schema.get_field_index(name)
+            if index < 0:
+                raise StoreError(f"categories names {name!r}, which the query does not return; it returns "
+                                 f"{table.column_names}")
             table = table.set_column(index, name, pc.dictionary_encode(table.column(index)))
         return table.to_pandas()
 

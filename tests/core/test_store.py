@@ -98,3 +98,5 @@ def test_df_categories_come_back_as_categoricals_with_the_same_values(store):
     assert encoded["branch"].astype(object).where(encoded["branch"].notna(), None).tolist() == [
         "Centro", None, "Centro"]
     assert encoded["response_id"].tolist() == plain["response_id"].tolist()
+    with pytest.raises(StoreError, match="'seller'"):
+        store.df(sql, {"skip": "r9"}, categories=("seller",))
