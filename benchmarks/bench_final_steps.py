@@ -171,7 +171,7 @@ def main() -> None:
             watch(sampler, topics, name, detail)
         for name in ("theme_phrase_stats", "choose_label"):
             watch(sampler, theme_labels, name, detail)
-        for name in ("load_kpi_responses", "load_mentions", "compute_drivers", "nps_impact", "driver_strength"):
+        for name in ("_driver_responses", "load_mentions", "compute_drivers", "nps_impact", "driver_strength"):
             watch(sampler, drivers, name, detail)
     started = sampler.phase(rows, "imports", started)
     from vocmine.models.loaded import release_models
@@ -206,7 +206,7 @@ def main() -> None:
     out = RESULTS / f"bench_final_steps_{responses}{suffix}.json"
     RESULTS.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"benchmark": "bench_final_steps", "responses": responses,
-                               "replicate": args.replicate, "phases": rows, "inside_build_themes": detail,
+                               "replicate": args.replicate, "phases": rows, "inside_phases": detail,
                                "peak_mb": max(r["peak_mb"] for r in rows)}, indent=2), encoding="utf-8")
     print(f"wrote {out.relative_to(REPO)}")
 

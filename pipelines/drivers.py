@@ -35,7 +35,7 @@ import pandas as pd
 from scipy.special import expit
 
 from vocmine.config import VocmineConfig
-from vocmine.pipelines.kpis import load_kpi_responses, response_label_counts, without_empty
+from vocmine.pipelines.kpis import ANNOTATED_SEGMENTS, load_kpi_responses, response_label_counts, without_empty
 from vocmine.pipelines.nps import DETRACTOR, NPS_VALUE, classify_nps
 from vocmine.store import Store
 
@@ -389,21 +389,16 @@ def load_mentions(store: Store) -> pd.DataFrame:
         parts.append(_pairs(response_label_counts(store, task), task))
     mentions = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(
         not p.empty for p in parts) else pd.DataFrame(columns=["response_id", "level", "key", "label", "touchpoint"])
-    for column in ("label", "touchpoint"):
-        if column not in mentions:
-            mentions[column] = None
+    if "label" not in mentions:  # only themes have labels; every part has a touchpoint column
+        mentions["label"] = None
     return mentions
-
-
-#: Segments that ``load_kpi_responses`` derives from annotations; the others are columns of ``responses``.
-_ANNOTATED_SEGMENTS = frozenset({"touchpoint", "emotion", "component"})
 
 
 def _driver_responses(store: Store, segments: Sequence[str]) -> pd.DataFrame:
     """Each response's NPS inputs and segment columns. Only segments derived from annotations need
     ``load_kpi_responses`` (three label counts over the annotations, ~400 MB of DuckDB working memory at
     100k responses); the usual ``branch`` is a plain column."""
-    if _ANNOTATED_SEGMENTS & set(segments):
+    if ANNOTATED_SEGMENTS & set(segments):
         return load_kpi_responses(store)
     present = set(store.columns("responses"))
     wanted = ["response_id", "score", "score_scale", "stars", "nps_class", *segments]

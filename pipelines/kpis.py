@@ -229,6 +229,10 @@ def _components(store: Store) -> dict[str, str]:
     return {rid: "both" if keys >= {"rational", "emotional"} else sorted(keys)[0] for rid, keys in found.items()}
 
 
+#: Segment columns ``load_kpi_responses`` derives from annotations (the rest are columns of ``responses``).
+ANNOTATED_SEGMENTS = frozenset({"touchpoint", "emotion", "component"})
+
+
 def load_kpi_responses(store: Store) -> pd.DataFrame:
     """Responses with the per-response segment columns the analysis adds.
 
