@@ -50,6 +50,10 @@ def isolated(corpus) -> list[dict]:  # noqa: ANN001 - a pandas DataFrame
     from vocmine.nlp.sentences import split_sentences
 
     rows = []
+    # Load spaCy's pipelines and the language model outside the timing, as the embedder and heads below.
+    for language in ("es", "en"):
+        split_sentences("Una frase. Otra frase.", language)
+    detect_languages(["Una frase corta.", "A short sentence."])
     started = time.perf_counter()
     texts, languages = [], []
     for title, text, language in zip(corpus["title"], corpus["text"], corpus["language"], strict=True):

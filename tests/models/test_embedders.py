@@ -62,8 +62,8 @@ def test_unknown_backend_is_refused() -> None:
 
 def test_registry_backend_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(E5_BACKEND_ENV, raising=False)
-    assert default_e5_backend() == "torch"
-    assert e5_small().backend == "torch"
+    assert default_e5_backend() == "onnx-int8"
+    assert e5_small().backend == "onnx-int8"
     monkeypatch.setenv(E5_BACKEND_ENV, "engine")
     assert resolve_embedder("vocmine.e5_small.v1").backend == "engine"
     monkeypatch.setenv(E5_BACKEND_ENV, "cuda")

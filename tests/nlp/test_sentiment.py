@@ -68,7 +68,11 @@ def test_sentiment_annotator_missing_weights_names_train_command(tmp_path: Path)
 
 
 def test_predict_sentiment_frame_columns(sentences_es: list[str], sentences_en: list[str]) -> None:
-    frame = predict_sentiment(sentences_es[:2] + sentences_en[:2] + ["Obrigado pela ajuda, adorei"])
+    # Row 0: "El precio es demasiado alto..." (p_negative ~0.92 on every e5 backend). The fixture's first
+    # sentence, "El pedido llegó tarde y nadie contestó.", is a coin flip for the shipped head (negative
+    # 0.507 / neutral 0.465 on the engine's vectors, 0.462 / 0.506 on onnx-int8's), so no label test uses it.
+    texts = [sentences_es[2], sentences_es[1], *sentences_en[:2], "Obrigado pela ajuda, adorei"]
+    frame = predict_sentiment(texts)
     assert list(frame.columns) == ["text", "sentiment", "p_negative", "p_neutral", "p_positive", "skip_reason"]
     assert frame.loc[0, "sentiment"] == "negative"
     assert frame.loc[1, "sentiment"] == "positive"
