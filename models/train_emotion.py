@@ -15,11 +15,14 @@ then tuned per language on that language's tuning rows only:
   tuning macro-F1: corrects the prior shift between the pooled training data and each language);
 - a per-emotion probability threshold for the multi-label output (best one-vs-rest F1 on tuning rows).
 
-Why not frozen e5 + LR, the plan's first choice: on this shared two-core machine the e5 engine embedded
-~2 tweets/s during the session (load 16), so the 14k EmoEvent tweets could not be embedded in time; the
-code path for e5 vectors is the next step (see the model card). The untuned argmax of the same
-classifier is reported as the baseline, with a majority-class floor.
-Weights: ``models/weights/emotion/`` (config.json, vocabulary.json, weights.safetensors, emotion.json; no pickle).
+Since vocmine.emotion.v2, a second member: a logistic regression over the sentence's e5 vectors (the
+vectors the analysis pipeline already computes, backend :data:`E5_BACKEND`), blended with the TF-IDF
+member in log space. Its ``C`` and the blend weight are picked together on the tuning rows. TF-IDF catches
+the hashtags and slang of event tweets, e5 the paraphrases TF-IDF never saw; the blend lifts English most.
+The untuned argmax of the TF-IDF member is reported as the lexical baseline, with the e5 member alone and
+a majority-class floor.
+Weights: ``models/weights/emotion/`` (config.json, vocabulary.json, weights.safetensors, emotion.json, and
+the e5 member in ``e5/``; no pickle).
 """
 
 from __future__ import annotations
@@ -50,6 +53,13 @@ LANGUAGES = ("es", "en")
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights" / "emotion"
 META_FILE = "emotion.json"
 ENCODER_DIR = "e5_lora"
+E5_MEMBER_DIR = "e5"
+#: The embedder of the e5 member, and the backend its training and evaluation vectors come from: the
+#: analysis pipeline's default, so the member scores the vectors it was fitted on.
+EMBEDDER = "vocmine.e5_small.v1"
+E5_BACKEND = "onnx-int8"
+#: ``C`` of the e5 member, searched together with the blend weight on the tuning rows.
+E5_C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0)
 #: Blend weights of the fine-tuned encoder tried on the tuning rows.
 ENCODER_WEIGHTS = tuple(round(w, 2) for w in np.linspace(0.0, 1.0, 11))
 #: Grid searched on the tuning rows (never on a reported split).
@@ -218,7 +228,7 @@ class EmotionModel:
 
     def __init__(self, classifier: Any = None, heads: dict[str, LanguageHead] | None = None,
                  training_data: str = "", max_fit_rows: int | None = None, encoder: Any = None,
-                 encoder_weight: float = 0.0) -> None:
+                 encoder_weight: float = 0.0, e5_member: Any = None, e5_weight: float = 0.0) -> None:
         self.classifier = classifier
         self.heads = heads or {}
         self.training_data = training_data
@@ -227,6 +237,15 @@ class EmotionModel:
         #: its log-probabilities are blended with the TF-IDF member's with ``encoder_weight``.
         self.encoder = encoder
         self.encoder_weight = encoder_weight
+        #: Optional logistic regression over e5 vectors (an :class:`~vocmine.models.heads.EmbeddingLogisticHead`);
+        #: its log-probabilities are blended with the TF-IDF member's with ``e5_weight``.
+        self.e5_member = e5_member
+        self.e5_weight = e5_weight
+
+    @property
+    def reads_vectors(self) -> bool:
+        """Whether :meth:`logits` uses e5 vectors (given, or embedded when not)."""
+        return self.e5_member is not None
 
     def head(self, language: str) -> LanguageHead:
         if self.classifier is None or language not in self.heads:
@@ -243,16 +262,29 @@ class EmotionModel:
         order = [self.encoder.labels.index(c) for c in CLASSES]
         return self.encoder.logits([str(t) for t in texts])[:, order]
 
-    def logits(self, texts: list[str]) -> np.ndarray:
-        """Class scores (n, 7) in :data:`CLASSES` order: the TF-IDF member's raw scores, or with an encoder
-        the weighted blend of both members' log-probabilities (:func:`blend_logits`)."""
-        if self.encoder is None:
-            return self.tfidf_logits(texts)
-        return blend_logits(self.tfidf_logits(texts), self.encoder_logits(texts), self.encoder_weight)
+    def member_logits(self, vectors: np.ndarray) -> np.ndarray:
+        """The e5 member's raw class scores (n, 7) in :data:`CLASSES` order."""
+        order = [self.e5_member.labels_.index(c) for c in CLASSES]
+        return self.e5_member.decision_function_embeddings(vectors)[:, order]
 
-    def predict_proba(self, texts: list[str], language: str) -> np.ndarray:
+    def logits(self, texts: list[str], vectors: np.ndarray | None = None) -> np.ndarray:
+        """Class scores (n, 7) in :data:`CLASSES` order: the TF-IDF member's raw scores, or the weighted
+        blend of its log-probabilities with a second member's (:func:`blend_logits`). ``vectors`` are the
+        texts' e5 vectors for the e5 member; without them it embeds the texts itself."""
+        tfidf = self.tfidf_logits(texts)
+        if self.encoder is not None:
+            return blend_logits(tfidf, self.encoder_logits(texts), self.encoder_weight)
+        if self.e5_member is not None:
+            if vectors is None:
+                from vocmine.models.embedders import resolve_embedder
+
+                vectors = resolve_embedder(EMBEDDER).encode([str(t) for t in texts])
+            return blend_logits(tfidf, self.member_logits(vectors), self.e5_weight)
+        return tfidf
+
+    def predict_proba(self, texts: list[str], language: str, vectors: np.ndarray | None = None) -> np.ndarray:
         """Calibrated probabilities (n, 7) in :data:`CLASSES` order."""
-        return self.head(language).proba(self.logits(texts))
+        return self.head(language).proba(self.logits(texts, vectors))
 
     def predict_single(self, texts: list[str], language: str) -> list[str]:
         head = self.head(language)
@@ -289,15 +321,22 @@ class EmotionModel:
         }
         if self.encoder is not None:
             self.encoder.save(directory / ENCODER_DIR)
-        meta = {"kind": "vocmine.emotion.v2" if self.encoder is not None else "vocmine.emotion.v1",
-                "format_version": 2, "classes": CLASSES, "training_data": self.training_data,
+        if self.e5_member is not None:
+            self.e5_member.save(directory / E5_MEMBER_DIR)
+        meta = {"kind": self.kind, "format_version": 3, "classes": CLASSES, "training_data": self.training_data,
                 "max_fit_rows": self.max_fit_rows, "encoder_weight": self.encoder_weight,
+                "e5_weight": self.e5_weight, "e5_backend": E5_BACKEND if self.e5_member is not None else None,
                 "languages": languages}
         (directory / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", "utf-8")
 
+    @property
+    def kind(self) -> str:
+        """v1: TF-IDF only; v2: blended with a second member (e5 + LR, or a fine-tuned encoder)."""
+        return "vocmine.emotion.v2" if self.encoder is not None or self.e5_member is not None else "vocmine.emotion.v1"
+
     @classmethod
     def load(cls, directory: Path | str = WEIGHTS_DIR) -> Self:
-        from vocmine.models.heads import TfidfLogisticHead
+        from vocmine.models.heads import EmbeddingLogisticHead, TfidfLogisticHead
 
         directory = Path(directory)
         if not (directory / META_FILE).is_file():
@@ -317,8 +356,10 @@ class EmotionModel:
             from vocmine.models.finetune import FineTunedClassifier
 
             encoder = FineTunedClassifier.load(directory / ENCODER_DIR)
+        e5_weight = float(meta.get("e5_weight", 0.0))
+        e5_member = EmbeddingLogisticHead.load(directory / E5_MEMBER_DIR) if e5_weight > 0 else None
         return cls(classifier, heads, meta.get("training_data", ""), meta.get("max_fit_rows"), encoder,
-                   float(meta.get("encoder_weight", 0.0)))
+                   float(meta.get("encoder_weight", 0.0)), e5_member, e5_weight)
 
 
 def _tune_f1(splits: dict[str, dict[str, pd.DataFrame]], logits: dict[str, np.ndarray]) -> float:
@@ -348,11 +389,36 @@ def fit_encoder(splits: dict[str, dict[str, pd.DataFrame]], settings: Any = None
                        tune["label"].tolist(), score)
 
 
+def _fit_e5_member(splits: dict[str, dict[str, pd.DataFrame]], vectors: dict[str, dict[str, np.ndarray]],
+                   tfidf: dict[str, np.ndarray], seed: int) -> tuple[Any, float, dict[str, np.ndarray]]:
+    """(member, weight, member's tuning logits per language): an LR over the pooled fit rows' e5 vectors
+    for each ``C`` of :data:`E5_C_GRID`, blended with the TF-IDF member at each weight of
+    :data:`ENCODER_WEIGHTS`; the pair with the best mean tuning macro-F1 wins (ties: the smaller ``C``,
+    the larger weight)."""
+    from vocmine.models.heads import EmbeddingLogisticHead
+
+    X = np.vstack([vectors[lang]["fit"] for lang in LANGUAGES])
+    y = pd.concat([splits[lang]["fit"]["label"] for lang in LANGUAGES], ignore_index=True).tolist()
+    candidates = []
+    for C in E5_C_GRID:
+        member = EmbeddingLogisticHead(EMBEDDER, C=C, calibrate=False, random_state=seed).fit_embeddings(X, y)
+        scored = {lang: EmotionModel(e5_member=member).member_logits(vectors[lang]["tune"]) for lang in LANGUAGES}
+        by_weight = {w: _tune_f1(splits, {lang: blend_logits(tfidf[lang], scored[lang], w) for lang in LANGUAGES})
+                     for w in ENCODER_WEIGHTS}
+        logger.info("emotion e5 member C=%s: tuning macro-F1 by weight %s", C, by_weight)
+        candidates += [((score, -C, w), w, member, scored) for w, score in by_weight.items()]
+    _, weight, member, scored = max(candidates, key=lambda candidate: candidate[0])
+    return member, weight, scored
+
+
 def fit_emotion_model(splits: dict[str, dict[str, pd.DataFrame]], seed: int = 42,
-                      max_fit_rows: int | None = None, encoder: Any = None) -> EmotionModel:
+                      max_fit_rows: int | None = None, encoder: Any = None,
+                      vectors: dict[str, dict[str, np.ndarray]] | None = None) -> EmotionModel:
     """Fit the pooled TF-IDF + LR once per ``C`` and keep the ``C`` with the best mean tuning macro-F1 over
     the two languages; with a fine-tuned ``encoder`` (:func:`fit_encoder`), pick the blend weight the same
-    way; then fit temperature, biases and thresholds per language on its tuning rows."""
+    way; with e5 ``vectors`` of the fit and tuning rows ({language: {"fit", "tune"}}) instead, pick the e5
+    member's ``C`` and weight together (:func:`_fit_e5_member`); then fit temperature, biases and thresholds
+    per language on its tuning rows."""
     from vocmine.models.heads import TfidfLogisticHead
 
     pooled = pd.concat([splits[lang]["fit"] for lang in LANGUAGES], ignore_index=True)
@@ -377,6 +443,10 @@ def fit_emotion_model(splits: dict[str, dict[str, pd.DataFrame]], seed: int = 42
                      for w in ENCODER_WEIGHTS}
         weight = max(by_weight, key=lambda w: (by_weight[w], w))
         logger.info("emotion blend: tuning macro-F1 by encoder weight %s -> %s", by_weight, weight)
+    member = None
+    if encoder is None and vectors is not None:
+        member, weight, encoded = _fit_e5_member(splits, vectors, tfidf, seed)
+        member = member if weight > 0 else None
     model = EmotionModel(classifier, encoder=encoder if weight > 0 else None, encoder_weight=weight)
     heads = {}
     for language in LANGUAGES:
@@ -392,7 +462,9 @@ def fit_emotion_model(splits: dict[str, dict[str, pd.DataFrame]], seed: int = 42
         logger.info("emotion %s: tuning macro-F1 %.3f -> %.3f with biases", language, argmax_f1, tuned)
         heads[language] = LanguageHead(
             temperature=float(temperature), bias=bias, thresholds=tune_thresholds(proba, y_tune),
-            tuning={"tune_rows": int(len(y_tune)), "C": float(classifier.C), "encoder_weight": weight,
+            tuning={"tune_rows": int(len(y_tune)), "C": float(classifier.C),
+                    "encoder_weight" if member is None else "e5_weight": weight,
+                    **({"e5_C": float(member.C)} if member is not None else {}),
                     "tune_macro_f1_argmax": round(float(argmax_f1), 4),
                     "tune_macro_f1_biased": round(float(tuned), 4)},
         )
@@ -400,6 +472,10 @@ def fit_emotion_model(splits: dict[str, dict[str, pd.DataFrame]], seed: int = 42
     description = (f"EmoEvent (Plaza-del-Arco et al. 2020): es/train minus a 10% tuning split, en/train ({sizes} "
                    "training tweets); tuned on that es split and en/dev")
     classifier.data_description = description
+    if member is not None:
+        member.data_description = description + f"; e5 vectors from the {E5_BACKEND} backend"
+        return EmotionModel(classifier, heads, training_data=description, max_fit_rows=max_fit_rows,
+                            e5_member=member, e5_weight=weight)
     return EmotionModel(classifier, heads, training_data=description, max_fit_rows=max_fit_rows,
                         encoder=model.encoder, encoder_weight=weight)
 
@@ -412,10 +488,11 @@ class EmotionTask:
 
     def train(self, data_dir: Path | None = None, out_dir: Path | None = None, seed: int = 42,
               max_fit_rows: int | None = MAX_FIT_ROWS, goemotions_per_class: int | None = None,
-              finetune: bool = False, epochs: int = 3) -> dict[str, Any]:
-        """Fit, tune and save. ``finetune`` adds the LoRA-tuned e5 member (an hour or more on two cores; the
-        shipped model does not have it yet); ``goemotions_per_class`` adds GoEmotions rows to the English fit
-        rows (the experiment in the model card; the shipped model has none)."""
+              finetune: bool = False, epochs: int = 3, e5: bool = True) -> dict[str, Any]:
+        """Fit, tune and save. ``e5`` adds the member over frozen e5 vectors (the shipped v2; EmoEvent is
+        embedded once through the disk cache, ~5 min); ``finetune`` adds a LoRA-tuned e5 member instead (an
+        hour or more on two cores; not shipped); ``goemotions_per_class`` adds GoEmotions rows to the English
+        fit rows (the experiment in the model card; the shipped model has none)."""
         from vocmine.models.finetune import FineTuneSettings
 
         splits = cap_fit_rows(emotion_splits(data_dir, seed), max_fit_rows, seed)
@@ -423,17 +500,25 @@ class EmotionTask:
             extra = load_goemotions_ekman(data_dir, goemotions_per_class)
             splits["en"]["fit"] = pd.concat([splits["en"]["fit"], extra], ignore_index=True)
         encoder = fit_encoder(splits, FineTuneSettings(epochs=epochs, seed=seed)) if finetune else None
-        model = fit_emotion_model(splits, seed, max_fit_rows, encoder)
+        vectors = None
+        if e5 and encoder is None:
+            from vocmine.models.embedders import E5Embedder
+
+            embedder = E5Embedder(backend=E5_BACKEND)
+            vectors = {lang: {part: embed_texts(splits[lang][part]["text"].tolist(), embedder)
+                              for part in ("fit", "tune")} for lang in LANGUAGES}
+        model = fit_emotion_model(splits, seed, max_fit_rows, encoder, vectors)
         target = Path(out_dir) if out_dir else WEIGHTS_DIR
         model.save(target)
-        return {"weights": str(target), "encoder_weight": model.encoder_weight,
+        return {"weights": str(target), "kind": model.kind, "encoder_weight": model.encoder_weight,
+                "e5_weight": model.e5_weight,
                 "languages": {k: v.tuning for k, v in model.heads.items()}}
 
     def evaluate(self, data_dir: Path | None = None, seed: int = 42, weights_dir: Path | None = None) -> pd.DataFrame:
         """Macro-F1 over the 7 classes on en/test and es/dev: the shipped model (tuned decision), each member's
         plain argmax (the TF-IDF + LR member is the lexical baseline), and a majority-class floor."""
         model = EmotionModel.load(weights_dir or WEIGHTS_DIR)
-        name = "vocmine.emotion.v2" if model.encoder is not None else "vocmine.emotion.v1"
+        name = model.kind
         splits = emotion_splits(data_dir, seed)
         rows = []
         for language in LANGUAGES:
@@ -443,12 +528,20 @@ class EmotionTask:
             texts = report["text"].tolist()
             tfidf = model.tfidf_logits(texts)
             encoded = model.encoder_logits(texts) if model.encoder is not None else None
-            logits = tfidf if encoded is None else blend_logits(tfidf, encoded, model.encoder_weight)
+            vectors = None
+            if model.reads_vectors:
+                from vocmine.models.embedders import E5Embedder
+
+                vectors = embed_texts(texts, E5Embedder(backend=E5_BACKEND))
+            logits = model.logits(texts, vectors)
             head = model.head(language)
             predictions = {name: [CLASSES[i] for i in head.decide(head.proba(logits))],
                            "vocmine.tfidf_lr.v1 (argmax, untuned)": [CLASSES[i] for i in tfidf.argmax(1)]}
             if encoded is not None:
                 predictions["e5 + LoRA member (argmax, untuned)"] = [CLASSES[i] for i in encoded.argmax(1)]
+            if vectors is not None:
+                predictions["e5 + LR member (argmax, untuned)"] = [CLASSES[i] for i in
+                                                                   model.member_logits(vectors).argmax(1)]
             predictions["majority (none)"] = [NONE] * len(truth)
             for model_name, predicted in predictions.items():
                 rows.append(figure_row("emotion", "emoevent", language, split_name, model_name, "macro_f1",

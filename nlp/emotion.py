@@ -1,9 +1,10 @@
 """Emotions of a sentence: multi-label over anger, disgust, fear, joy, sadness, surprise, or "none".
 
 The shipped model (``models/weights/emotion``, trained by ``vocmine train emotion`` on EmoEvent es/en)
-is a TF-IDF + logistic regression classifier over the sentence text with a per-language decision layer.
-It reads the text, not the e5 vectors the pipeline passes, so it adds no embedding cost; it still
-declares the e5 embedder so that a later e5-based version (vocmine.emotion.v2) fits the same slot.
+blends a TF-IDF + logistic regression classifier over the sentence text with a logistic regression over
+the e5 vectors the pipeline already computed for the sentence, with a per-language decision layer.
+v1 was the TF-IDF member alone; v2 has a new name so that a store labelled by v1 is labelled again, not
+mixed.
 Each sentence gets a probability for all seven classes and a label set: the emotions over their
 per-emotion thresholds (tuned on development data, never on test), or "none".
 Figures and limitations (tweets about 2019 news events, not reviews): ``models/weights/emotion/README.md``.
@@ -26,7 +27,7 @@ from vocmine.registry import register
 
 logger = logging.getLogger(__name__)
 
-NAME = "vocmine.emotion.v1"
+NAME = "vocmine.emotion.v2"
 EMBEDDER = "vocmine.e5_small.v1"
 MODELLED_LANGUAGES = frozenset({"es", "en"})
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "models" / "weights" / "emotion"
@@ -73,8 +74,12 @@ class EmotionAnnotator:
                 by_language.setdefault(str(language), []).append(i)
         if by_language:
             model = _load_model(str(self.weights_dir))
+            vectors = np.asarray(embeddings) if model.reads_vectors and np.ndim(embeddings) == 2 else None
+            if vectors is not None and vectors.shape[1] == 0:
+                vectors = None  # no vectors given (e.g. predict_emotions): the model embeds the texts itself
             for language, rows in by_language.items():
-                proba = model.predict_proba([str(texts[i]) for i in rows], language)
+                proba = model.predict_proba([str(texts[i]) for i in rows], language,
+                                            vectors[rows] if vectors is not None else None)
                 for i, p, chosen in zip(rows, proba, model.label_sets(proba, language), strict=True):
                     scores = {label: float(v) for label, v in zip(CLASSES, p, strict=True)}
                     results[i] = Annotation(";".join(chosen), scores)
@@ -95,7 +100,7 @@ def predict_emotions(
         from vocmine.nlp.language import detect_languages
 
         languages = detect_languages(texts)
-    embeddings = np.zeros((len(texts), 0), np.float32)  # v1 reads only the text
+    embeddings = np.zeros((len(texts), 0), np.float32)  # the model embeds the texts it needs itself
     results = EmotionAnnotator(weights_dir).annotate(texts, embeddings, list(languages))
     frame = pd.DataFrame({"text": texts, "language": list(languages), "emotions": [r.label for r in results]})
     for label in CLASSES:

@@ -57,7 +57,7 @@ class AnalysisConfig(_Section):
     annotators: dict[str, str] = Field(
         default_factory=lambda: {
             "sentiment": "vocmine.sentiment.v1",
-            "emotion": "vocmine.emotion.v1",
+            "emotion": "vocmine.emotion.v2",
             "component": "vocmine.component.v1",
             "touchpoint": "vocmine.touchpoint.v1",
         }

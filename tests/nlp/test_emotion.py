@@ -19,17 +19,24 @@ SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 @pytest.fixture(scope="module")
 def annotator() -> EmotionAnnotator:
-    return registry.create("annotator", "vocmine.emotion.v1")
+    return registry.create("annotator", "vocmine.emotion.v2")
+
+
+def _vectors(texts: list[str]) -> np.ndarray:
+    """The vectors the analysis pipeline would pass: its default e5 embedder's."""
+    from vocmine.models.embedders import resolve_embedder
+
+    return resolve_embedder("vocmine.e5_small.v1").encode(texts)
 
 
 def _annotate(annotator: EmotionAnnotator, texts: list[str], languages: list[str]):  # noqa: ANN202
-    return annotator.annotate(texts, np.zeros((len(texts), 384), np.float32), languages)
+    return annotator.annotate(texts, _vectors(texts), languages)
 
 
 def test_emotion_annotator_meets_protocol(annotator: EmotionAnnotator) -> None:
     assert isinstance(annotator, Annotator)
     assert (annotator.task, annotator.name, annotator.embedder) == (
-        "emotion", "vocmine.emotion.v1", "vocmine.e5_small.v1")
+        "emotion", "vocmine.emotion.v2", "vocmine.e5_small.v1")
 
 
 @pytest.mark.parametrize(
@@ -61,6 +68,29 @@ def test_emotion_annotator_missing_weights_raises(tmp_path) -> None:
         _annotate(EmotionAnnotator(weights_dir=tmp_path), ["El pedido llegó tarde."], ["es"])
 
 
+def test_emotion_v2_reads_the_vectors_it_is_given(annotator: EmotionAnnotator) -> None:
+    """The e5 member scores the pipeline's vectors; without vectors the model embeds the texts itself."""
+    texts = ["Me da mucha pena y tristeza lo que pasó", "What a wonderful surprise, thank you so much!"]
+    languages = ["es", "en"]
+    given = annotator.annotate(texts, _vectors(texts), languages)
+    embedded_by_model = annotator.annotate(texts, np.zeros((2, 0), np.float32), languages)
+    zeros = annotator.annotate(texts, np.zeros((2, 384), np.float32), languages)
+    for a, b, c in zip(given, embedded_by_model, zeros, strict=True):
+        assert a.scores == pytest.approx(b.scores, abs=1e-6)
+        assert a.scores != pytest.approx(c.scores, abs=1e-3), "zero vectors must change the blend"
+
+
+def test_emotion_model_with_e5_member_round_trips(tmp_path) -> None:
+    model = EmotionModel.load()
+    assert model.reads_vectors and model.kind == "vocmine.emotion.v2"
+    model.save(tmp_path / "copy")
+    again = EmotionModel.load(tmp_path / "copy")
+    texts = ["Estoy harto de esperar", "So scared of what comes next"]
+    vectors = _vectors(texts)
+    for language in ("es", "en"):
+        assert np.allclose(model.predict_proba(texts, language, vectors), again.predict_proba(texts, language, vectors))
+
+
 def test_predict_emotions_returns_one_row_per_text(sentences_es, sentences_en) -> None:
     texts = sentences_es + sentences_en
     frame = predict_emotions(texts, ["es"] * 4 + ["en"] * 4)
@@ -71,7 +101,7 @@ def test_predict_emotions_returns_one_row_per_text(sentences_es, sentences_en) -
         assert label == "none" or set(label.split(";")) <= set(CLASSES[:-1])
 
 
-@pytest.mark.parametrize(("language", "split", "floor"), [("en", "test", 0.30), ("es", "dev", 0.40)])
+@pytest.mark.parametrize(("language", "split", "floor"), [("en", "test", 0.37), ("es", "dev", 0.42)])
 def test_emotion_quality_floor_on_emoevent(language: str, split: str, floor: float) -> None:
     """A fixed 400-tweet sample of the reported split; floors sit below the model card's figures so that
     a broken model fails loudly."""
