@@ -10,8 +10,8 @@ labels identical to the engine's:
 Sentiment: the shipped blend on every test set of ``vocmine evaluate sentiment``. Component: the shipped
 head on its labelled test split. Touchpoints: zero-shot with the restaurant taxonomy (prototypes embedded
 by the same backend) and the supervised head fitted on the engine's vectors of the official train sets,
-on the SemEval-2016 tests. Emotion v1 is TF-IDF only (no vectors), so it is not affected. Writes
-benchmarks/results/e5_backend_parity.json.
+on the SemEval-2016 tests. Emotion v2 is left out: its e5 member was fitted on onnx-int8 vectors, not on
+the engine's. Writes benchmarks/results/e5_backend_parity.json.
 """
 
 from __future__ import annotations
