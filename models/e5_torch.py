@@ -150,15 +150,20 @@ class E5Tokenizer:
         self.table = {cp: out for cp, out in source.normalisation.items()}
         self._words: dict[str, list[int]] = {}
 
-    def content_ids(self, text: str) -> list[int]:
-        """Token ids of ``text`` without <s> and </s> (the engine's ``tok_content``)."""
+    def normalise(self, text: str) -> str:
+        """``text`` as the Viterbi search sees it: per-codepoint normalisation, single spaces, a leading
+        space, and spaces as metaspaces."""
         chars = text.translate(self.table)
         while "  " in chars:
             chars = chars.replace("  ", " ")
         if not chars.startswith(" "):
             chars = " " + chars
+        return chars.replace(" ", _META)
+
+    def content_ids(self, text: str) -> list[int]:
+        """Token ids of ``text`` without <s> and </s> (the engine's ``tok_content``)."""
         out: list[int] = []
-        for word in chars.replace(" ", _META).split(_META)[1:]:
+        for word in self.normalise(text).split(_META)[1:]:
             ids = self._words.get(word)
             if ids is None:
                 if len(self._words) >= self.WORD_MEMORY:
@@ -323,6 +328,18 @@ def length_batches(lengths: list[int], batch_size: int, max_tokens: int | None =
 MAX_BATCH_TOKENS = 4096
 
 
+def embed_in_batches(tokenizer: E5Tokenizer, texts: list[str], run, dim: int, prefix: str = "query: ",  # noqa: ANN001
+                     batch_size: int = 32, max_length: int = 512) -> np.ndarray:
+    """(n, dim) float32 vectors: ``texts`` tokenised, grouped by length (:func:`length_batches`, capped at
+    :data:`MAX_BATCH_TOKENS`), and each batch's padded int64 ``(input_ids, attention_mask)`` arrays given to
+    ``run``, which returns that batch's vectors. Shared by the torch port and the ONNX backend."""
+    encoded = [tokenizer.encode(t, prefix, max_length) for t in texts]
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for rows in length_batches([len(e) for e in encoded], batch_size, MAX_BATCH_TOKENS):
+        out[rows] = run(*tokenizer.pad_arrays([encoded[i] for i in rows]))
+    return out
+
+
 def embed_texts(texts: list[str], prefix: str = "query: ", batch_size: int = 32, model=None, tokenizer=None,
                 max_length: int = 512):
     """L2-normalised mean-pooled vectors (n, 384) from the torch port, as the engine computes them: up to
@@ -331,11 +348,11 @@ def embed_texts(texts: list[str], prefix: str = "query: ", batch_size: int = 32,
 
     if model is None or tokenizer is None:
         model, tokenizer = load_e5_torch()
-    encoded = [tokenizer.encode(t, prefix, max_length) for t in texts]
-    out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
+
+    def run(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        ids, mask = torch.from_numpy(ids), torch.from_numpy(mask)
+        pooled = mean_pool(model(input_ids=ids, attention_mask=mask).last_hidden_state, mask)
+        return torch.nn.functional.normalize(pooled, dim=-1).numpy()
+
     with torch.inference_mode():
-        for rows in length_batches([len(e) for e in encoded], batch_size, MAX_BATCH_TOKENS):
-            ids, mask = tokenizer.pad_batch([encoded[i] for i in rows])
-            pooled = mean_pool(model(input_ids=ids, attention_mask=mask).last_hidden_state, mask)
-            out[rows] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
-    return out
+        return embed_in_batches(tokenizer, texts, run, model.config.hidden_size, prefix, batch_size, max_length)

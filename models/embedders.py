@@ -51,7 +51,7 @@ class E5Embedder:
     activations, ~9 s to load, 1.7x the engine's texts/s on 2 cores with cosine 0.9998 to the engine's
     vectors), in the port with torch's dynamic int8 linears ("torch-int8": faster again, cosine ~0.96), or
     in ONNX Runtime with int8 matrix products ("onnx-int8", :mod:`vocmine.models.e5_onnx`: the fastest,
-    mean cosine 0.997 to the port; exported once into a cache folder). Each keeps its own cache key.
+    mean cosine 0.999 to the port; exported once into a cache folder). Each keeps its own cache key.
     benchmarks/bench_e5_torch.py measures speed, e5_backend_parity.py the heads.
     """
 
@@ -223,7 +223,8 @@ def default_e5_backend() -> E5Backend:
     """The analysis pipeline's e5 backend: ``$VOCMINE_E5_BACKEND`` if set, else "onnx-int8" (the fastest:
     1.7x the float32 port's texts/s, 96-99% of labels the same as on the engine's vectors, every head's
     figure within -0.014..+0.005; "torch" is the most faithful, 98.8-99.9%). Training and evaluation
-    scripts build ``E5Embedder()`` and so stay on the engine the shipped heads were trained with."""
+    scripts build ``E5Embedder()`` and so stay on the engine the shipped heads were trained with, except
+    emotion v2's e5 member, which is fitted and evaluated on onnx-int8 (``train_emotion.E5_BACKEND``)."""
     value = os.environ.get(E5_BACKEND_ENV, "onnx-int8").strip().lower()
     if value not in E5_BACKENDS:
         raise ValueError(f"${E5_BACKEND_ENV} must be one of {E5_BACKENDS}, got {value!r}")

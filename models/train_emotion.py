@@ -152,6 +152,13 @@ def embed_texts(texts: list[str], embedder: Any = None) -> np.ndarray:
     return embed_with_disk_cache(texts, embedder or E5Embedder())
 
 
+def _e5_vectors(texts: list[str]) -> np.ndarray:
+    """e5 vectors from :data:`E5_BACKEND`, the backend the e5 member is fitted and evaluated on."""
+    from vocmine.models.embedders import E5Embedder
+
+    return embed_texts(texts, E5Embedder(backend=E5_BACKEND))
+
+
 def blend_logits(tfidf_logits: np.ndarray, encoder_logits: np.ndarray, weight: float) -> np.ndarray:
     """``weight * log p_encoder + (1 - weight) * log p_tfidf``: a lexical model catches the hashtags and
     slang of event tweets that the encoder smooths over, the encoder the paraphrases TF-IDF never saw."""
@@ -267,20 +274,25 @@ class EmotionModel:
         order = [self.e5_member.labels_.index(c) for c in CLASSES]
         return self.e5_member.decision_function_embeddings(vectors)[:, order]
 
-    def logits(self, texts: list[str], vectors: np.ndarray | None = None) -> np.ndarray:
-        """Class scores (n, 7) in :data:`CLASSES` order: the TF-IDF member's raw scores, or the weighted
-        blend of its log-probabilities with a second member's (:func:`blend_logits`). ``vectors`` are the
-        texts' e5 vectors for the e5 member; without them it embeds the texts itself."""
-        tfidf = self.tfidf_logits(texts)
+    def second_member(self, texts: list[str], vectors: np.ndarray | None = None) -> tuple[np.ndarray, float] | None:
+        """The second member's raw class scores (n, 7) and its blend weight, or None for TF-IDF alone.
+        ``vectors`` are the texts' e5 vectors for the e5 member; without them it embeds the texts itself."""
         if self.encoder is not None:
-            return blend_logits(tfidf, self.encoder_logits(texts), self.encoder_weight)
+            return self.encoder_logits(texts), self.encoder_weight
         if self.e5_member is not None:
             if vectors is None:
                 from vocmine.models.embedders import resolve_embedder
 
                 vectors = resolve_embedder(EMBEDDER).encode([str(t) for t in texts])
-            return blend_logits(tfidf, self.member_logits(vectors), self.e5_weight)
-        return tfidf
+            return self.member_logits(vectors), self.e5_weight
+        return None
+
+    def logits(self, texts: list[str], vectors: np.ndarray | None = None) -> np.ndarray:
+        """Class scores (n, 7) in :data:`CLASSES` order: the TF-IDF member's raw scores, or the weighted
+        blend of its log-probabilities with the second member's (:func:`blend_logits`)."""
+        tfidf = self.tfidf_logits(texts)
+        second = self.second_member(texts, vectors)
+        return tfidf if second is None else blend_logits(tfidf, *second)
 
     def predict_proba(self, texts: list[str], language: str, vectors: np.ndarray | None = None) -> np.ndarray:
         """Calibrated probabilities (n, 7) in :data:`CLASSES` order."""
@@ -502,11 +514,8 @@ class EmotionTask:
         encoder = fit_encoder(splits, FineTuneSettings(epochs=epochs, seed=seed)) if finetune else None
         vectors = None
         if e5 and encoder is None:
-            from vocmine.models.embedders import E5Embedder
-
-            embedder = E5Embedder(backend=E5_BACKEND)
-            vectors = {lang: {part: embed_texts(splits[lang][part]["text"].tolist(), embedder)
-                              for part in ("fit", "tune")} for lang in LANGUAGES}
+            vectors = {lang: {part: _e5_vectors(splits[lang][part]["text"].tolist()) for part in ("fit", "tune")}
+                       for lang in LANGUAGES}
         model = fit_emotion_model(splits, seed, max_fit_rows, encoder, vectors)
         target = Path(out_dir) if out_dir else WEIGHTS_DIR
         model.save(target)
@@ -527,21 +536,14 @@ class EmotionTask:
             truth = report["label"].tolist()
             texts = report["text"].tolist()
             tfidf = model.tfidf_logits(texts)
-            encoded = model.encoder_logits(texts) if model.encoder is not None else None
-            vectors = None
-            if model.reads_vectors:
-                from vocmine.models.embedders import E5Embedder
-
-                vectors = embed_texts(texts, E5Embedder(backend=E5_BACKEND))
-            logits = model.logits(texts, vectors)
+            second = model.second_member(texts, _e5_vectors(texts) if model.reads_vectors else None)
+            logits = tfidf if second is None else blend_logits(tfidf, *second)
             head = model.head(language)
             predictions = {name: [CLASSES[i] for i in head.decide(head.proba(logits))],
                            "vocmine.tfidf_lr.v1 (argmax, untuned)": [CLASSES[i] for i in tfidf.argmax(1)]}
-            if encoded is not None:
-                predictions["e5 + LoRA member (argmax, untuned)"] = [CLASSES[i] for i in encoded.argmax(1)]
-            if vectors is not None:
-                predictions["e5 + LR member (argmax, untuned)"] = [CLASSES[i] for i in
-                                                                   model.member_logits(vectors).argmax(1)]
+            if second is not None:
+                member = "e5 + LoRA member" if model.encoder is not None else "e5 + LR member"
+                predictions[f"{member} (argmax, untuned)"] = [CLASSES[i] for i in second[0].argmax(1)]
             predictions["majority (none)"] = [NONE] * len(truth)
             for model_name, predicted in predictions.items():
                 rows.append(figure_row("emotion", "emoevent", language, split_name, model_name, "macro_f1",

@@ -74,9 +74,8 @@ class EmotionAnnotator:
                 by_language.setdefault(str(language), []).append(i)
         if by_language:
             model = _load_model(str(self.weights_dir))
-            vectors = np.asarray(embeddings) if model.reads_vectors and np.ndim(embeddings) == 2 else None
-            if vectors is not None and vectors.shape[1] == 0:
-                vectors = None  # no vectors given (e.g. predict_emotions): the model embeds the texts itself
+            # No vectors given (e.g. predict_emotions passes (n, 0)): the model embeds the texts itself.
+            vectors = np.asarray(embeddings) if model.reads_vectors and np.shape(embeddings)[-1] else None
             for language, rows in by_language.items():
                 proba = model.predict_proba([str(texts[i]) for i in rows], language,
                                             vectors[rows] if vectors is not None else None)
