@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import time
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -24,7 +25,7 @@ from typing import Any, Self
 
 import numpy as np
 
-from vocmine.errors import ModelNotFoundError
+from vocmine.errors import ModelNotFoundError, VocmineError
 from vocmine.models.e5_torch import length_batches
 
 logger = logging.getLogger(__name__)
@@ -99,11 +100,14 @@ class FineTunedClassifier:
     """
 
     def __init__(self, labels: list[str], settings: FineTuneSettings | None = None, multi_label: bool = False,
-                 base_path: str | None = None) -> None:
+                 base_path: str | None = None, device: str | None = None) -> None:
         self.labels = list(labels)
         self.settings = settings or FineTuneSettings()
         self.multi_label = multi_label
         self.base_path = base_path
+        #: torch device for training and inference ("cpu", "cuda"): a property of the run, not of the
+        #: weights, so it is not saved; ``VOCMINE_TORCH_DEVICE`` sets it for a whole process.
+        self.device = device or os.environ.get("VOCMINE_TORCH_DEVICE", "cpu")
         self.network = None
         self.tokenizer = None
         self.history: list[dict[str, Any]] = []
@@ -119,6 +123,9 @@ class FineTunedClassifier:
 
         from vocmine.models.e5_torch import load_e5_torch, mean_pool
 
+        if self.device.startswith("cuda") and not torch.cuda.is_available():
+            raise VocmineError(f"fine-tuning device {self.device!r} asked for (--device / VOCMINE_TORCH_DEVICE), "
+                               "but this torch sees no CUDA GPU; use --device cpu")
         base, self.tokenizer = load_e5_torch(self.base_path)
         encoder = copy.deepcopy(base)
         for parameter in encoder.parameters():
@@ -166,10 +173,10 @@ class FineTunedClassifier:
                 return self.head(self.dropout(mean_pool(hidden, mask)))
 
         torch.manual_seed(self.settings.seed)
-        self.network = Network(encoder, len(self.labels), self.settings.dropout)
+        self.network = Network(encoder, len(self.labels), self.settings.dropout).to(self.device)
 
     def _adapter_state(self) -> dict[str, Any]:
-        return {name: p.detach().clone() for name, p in self.network.named_parameters()
+        return {name: p.detach().cpu().clone() for name, p in self.network.named_parameters()
                 if "lora_" in name or name.startswith("head.")}
 
     # -- training ----------------------------------------------------------------------------------------
@@ -189,11 +196,11 @@ class FineTunedClassifier:
         if self.multi_label:
             positive = y.mean(0).clip(1e-3, None)
             loss_fn = nn.BCEWithLogitsLoss(
-                pos_weight=torch.tensor(np.sqrt((1 - positive) / positive), dtype=torch.float32)
-                if s.class_weighted else None)
+                pos_weight=torch.tensor(np.sqrt((1 - positive) / positive), dtype=torch.float32,
+                                        device=self.device) if s.class_weighted else None)
         else:
             counts = np.bincount(y, minlength=len(self.labels)).clip(1, None)
-            weight = torch.tensor(len(y) / (len(self.labels) * counts), dtype=torch.float32)
+            weight = torch.tensor(len(y) / (len(self.labels) * counts), dtype=torch.float32, device=self.device)
             loss_fn = nn.CrossEntropyLoss(weight=weight if s.class_weighted else None)
         adapters = [p for n, p in self.network.named_parameters() if "lora_" in n]
         head = list(self.network.head.parameters())
@@ -218,8 +225,8 @@ class FineTunedClassifier:
                 rows = order[step * s.batch_size:(step + 1) * s.batch_size]
                 hidden, mask = self._pad_states([cached[i] for i in rows])
                 logits = self.network.top(hidden, mask, s.frozen_layers)
-                target = (torch.tensor(y[rows], dtype=torch.float32) if self.multi_label
-                          else torch.tensor(y[rows], dtype=torch.long))
+                target = torch.tensor(y[rows], dtype=torch.float32 if self.multi_label else torch.long,
+                                      device=self.device)
                 loss = loss_fn(logits, target)
                 optimiser.zero_grad()
                 loss.backward()
@@ -260,7 +267,8 @@ class FineTunedClassifier:
         with torch.inference_mode():
             for rows in length_batches([len(e) for e in encoded], batch_size):
                 ids, mask = self.tokenizer.pad_batch([encoded[i] for i in rows])
-                hidden = self.network.bottom(ids, mask, s.frozen_layers).half()
+                hidden = self.network.bottom(ids.to(self.device), mask.to(self.device), s.frozen_layers)
+                hidden = hidden.half().cpu()
                 for row, i in enumerate(rows):
                     out[i] = hidden[row, : len(encoded[i])].clone()
         return out
@@ -274,7 +282,7 @@ class FineTunedClassifier:
         for row, h in enumerate(states):
             hidden[row, : len(h)] = h.float()
             mask[row, : len(h)] = 1
-        return hidden, mask
+        return hidden.to(self.device), mask.to(self.device)
 
     def _top_logits(self, states: list[Any], batch_size: int = 128) -> np.ndarray:
         import torch
@@ -284,7 +292,7 @@ class FineTunedClassifier:
         with torch.inference_mode():
             for rows in length_batches([len(h) for h in states], batch_size):
                 hidden, mask = self._pad_states([states[i] for i in rows])
-                out[rows] = self.network.top(hidden, mask, self.settings.frozen_layers).numpy()
+                out[rows] = self.network.top(hidden, mask, self.settings.frozen_layers).cpu().numpy()
         self.network.train()
         return out
 
@@ -304,7 +312,7 @@ class FineTunedClassifier:
         with torch.inference_mode():
             for rows in length_batches([len(e) for e in encoded], batch_size):
                 ids, mask = self.tokenizer.pad_batch([encoded[i] for i in rows])
-                out[rows] = self.network(ids, mask).numpy()
+                out[rows] = self.network(ids.to(self.device), mask.to(self.device)).cpu().numpy()
         return out
 
     def _merge(self) -> None:
@@ -332,7 +340,7 @@ class FineTunedClassifier:
         (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", "utf-8")
 
     @classmethod
-    def load(cls, directory: Path | str, base_path: str | None = None) -> Self:
+    def load(cls, directory: Path | str, base_path: str | None = None, device: str | None = None) -> Self:
         import torch
         from safetensors.torch import load_file
 
@@ -340,11 +348,11 @@ class FineTunedClassifier:
         if not (directory / CONFIG_FILE).is_file():
             raise ModelNotFoundError(f"no fine-tuned weights in {directory} (expected {CONFIG_FILE})")
         config = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
-        model = cls(config["labels"], FineTuneSettings(**config["settings"]), config["multi_label"], base_path)
+        model = cls(config["labels"], FineTuneSettings(**config["settings"]), config["multi_label"], base_path, device)
         model.history = config.get("history", [])
         torch.set_num_threads(model.settings.threads)
         model._build()
-        state = {name: t.float() for name, t in load_file(str(directory / WEIGHTS_FILE)).items()}
+        state = {name: t.float().to(model.device) for name, t in load_file(str(directory / WEIGHTS_FILE)).items()}
         missing = [name for name in state if name not in dict(model.network.named_parameters())]
         if missing:
             raise ValueError(f"{directory / WEIGHTS_FILE}: unknown tensors {missing[:3]}")

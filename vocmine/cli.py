@@ -7,6 +7,7 @@ stderr); 2 usage error (bad flag, bad config, unknown component).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -268,7 +269,9 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
     taxonomy: Annotated[str | None, typer.Option(help="Touchpoint taxonomy name or TOML file.")] = None,
     labels: Annotated[Path | None, typer.Option(help="CSV of labelled texts (touchpoints).")] = None,
-    finetune: Annotated[bool, typer.Option(help="Touchpoints: fine-tune e5 (LoRA) instead of a linear head.")] = False,
+    finetune: Annotated[bool, typer.Option(
+        help="Touchpoints, emotion: fine-tune e5 with LoRA adapters (the accurate variants).")] = False,
+    device: Annotated[str, typer.Option(help="torch device for --finetune: cpu or cuda (hours vs minutes).")] = "cpu",
 ) -> None:
     """Reproduce a shipped model from the labelled data (deterministic for a seed)."""
     from vocmine import registry
@@ -284,6 +287,7 @@ def train(
         extra["labels"] = labels
     if finetune:
         extra["finetune"] = True
+        os.environ["VOCMINE_TORCH_DEVICE"] = device
     try:
         summary = runner.train(data_dir=data, out_dir=out, seed=seed, **extra)
     except VocmineError as error:

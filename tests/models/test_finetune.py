@@ -41,3 +41,24 @@ def test_fit_separates_and_round_trips(tmp_path) -> None:
 def test_load_missing_folder_raises(tmp_path) -> None:
     with pytest.raises(ModelNotFoundError):
         FineTunedClassifier.load(tmp_path / "nothing")
+
+
+def test_device_comes_from_the_environment_and_is_not_saved(tmp_path, monkeypatch) -> None:
+    import json
+
+    import torch
+
+    from vocmine.errors import VocmineError
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # the same on a machine with a GPU
+    monkeypatch.setenv("VOCMINE_TORCH_DEVICE", "cuda:7")
+    model = FineTunedClassifier(["negative", "positive"], _settings())
+    assert model.device == "cuda:7"
+    with pytest.raises(VocmineError, match="no CUDA GPU"):
+        model.fit(POSITIVE[:2] + NEGATIVE[:2], ["positive"] * 2 + ["negative"] * 2)
+    monkeypatch.delenv("VOCMINE_TORCH_DEVICE")
+    model = FineTunedClassifier(["negative", "positive"], _settings()).fit(
+        POSITIVE[:2] + NEGATIVE[:2], ["positive"] * 2 + ["negative"] * 2)
+    assert model.device == "cpu"
+    model.save(tmp_path / "ft")
+    assert "device" not in json.loads((tmp_path / "ft" / "finetune.json").read_text())["settings"]

@@ -109,3 +109,37 @@ def test_emotion_quality_floor_on_emoevent(language: str, split: str, floor: flo
     model = EmotionModel.load()
     predicted = model.predict_single(frame["text"].tolist(), language)
     assert macro_f1(frame["label"].tolist(), predicted, labels=CLASSES) >= floor
+
+
+@pytest.fixture(scope="module")
+def ft_annotator() -> EmotionAnnotator:
+    return registry.create("annotator", "vocmine.emotion.ft")
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("¡Qué felicidad! Por fin ganamos, estoy muy feliz 😍", "es", "joy"),
+        ("I am so angry right now, this is outrageous and infuriating", "en", "anger"),
+    ],
+)
+def test_emotion_ft_annotator_labels_with_its_own_encoder(ft_annotator: EmotionAnnotator, text: str,
+                                                          language: str, expected: str) -> None:
+    """The fine-tuned variant reads the text through its adapted encoder; the shared vectors are not needed."""
+    assert ft_annotator.name == "vocmine.emotion.ft"
+    (result,) = ft_annotator.annotate([text], np.zeros((1, 384), np.float32), [language])
+    assert expected in result.label.split(";")
+    assert sum(result.scores.values()) == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("language", "split", "floor"), [("en", "test", 0.42), ("es", "dev", 0.52)])
+def test_emotion_ft_quality_floor_on_emoevent(language: str, split: str, floor: float) -> None:
+    """The same fixed 400-tweet samples as v2's floor (the ft model scores 0.463 en / 0.576 es on them)."""
+    from vocmine.models.train_emotion import FT_WEIGHTS_DIR
+
+    frame = load_emoevent(language, split, SHARED_DATA).sample(n=400, random_state=0)
+    model = EmotionModel.load(FT_WEIGHTS_DIR)
+    assert model.kind == "vocmine.emotion.ft"
+    predicted = model.predict_single(frame["text"].tolist(), language)
+    assert macro_f1(frame["label"].tolist(), predicted, labels=CLASSES) >= floor

@@ -42,3 +42,12 @@ def test_finetuned_head_round_trips_and_annotates(tmp_path) -> None:
     annotations = annotator.annotate(texts, np.zeros((3, 384), dtype=np.float32), ["en", "es", "en"])
     assert [a.label for a in annotations][2] == "other"
     assert set(annotations[0].scores) == set(taxonomy.names)
+
+
+def test_restaurant_auto_head_is_the_shipped_finetuned_one() -> None:
+    """With ``head="auto"`` the restaurant taxonomy gets the fine-tuned head that ships, and it reads text."""
+    annotator = TouchpointAnnotator("restaurant")
+    texts = ["La paella estaba riquísima", "The waiter was rude to us", "Demasiado caro para lo que es"]
+    annotations = annotator.annotate(texts, np.zeros((3, 384), dtype=np.float32), ["es", "en", "es"])
+    assert isinstance(annotator._resolve().head, FineTunedTouchpointHead)
+    assert [a.label for a in annotations] == ["food", "service", "price"]
