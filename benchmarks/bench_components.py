@@ -40,8 +40,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_end_to_end import build_corpus, step_seconds  # noqa: E402
 
+#: ``--accurate``: the fine-tuned variants (each reads the text through its own encoder) and the restaurant
+#: taxonomy, whose auto head is the fine-tuned one.
+ACCURATE = {"sentiment": ("vocmine.sentiment.ft", {}), "emotion": ("vocmine.emotion.ft", {}),
+            "touchpoint": ("vocmine.touchpoint.v1", {"taxonomy": "restaurant"})}
 
-def isolated(corpus) -> list[dict]:  # noqa: ANN001 - a pandas DataFrame
+
+def isolated(corpus, accurate: bool = False) -> list[dict]:  # noqa: ANN001 - a pandas DataFrame
     """Sentences/s of embedding and of each annotator, on the corpus' sentences."""
     from vocmine import registry
     from vocmine.config import VocmineConfig
@@ -75,7 +80,8 @@ def isolated(corpus) -> list[dict]:  # noqa: ANN001 - a pandas DataFrame
     rows.append({"component": f"embed {embedder.name}", "items": len(texts),
                  "seconds": round(time.perf_counter() - started, 3), "per_sentence_stack": True})
     for task, name in VocmineConfig().analysis.annotators.items():
-        annotator = registry.create("annotator", name)
+        name, params = ACCURATE.get(task, (name, {})) if accurate else (name, {})
+        annotator = registry.create("annotator", name, **params)
         annotator.annotate(texts[:4], vectors[:4], languages[:4])  # load weights outside the timing
         started = time.perf_counter()
         annotator.annotate(texts, vectors, languages)
@@ -162,6 +168,8 @@ def main() -> None:
     parser.add_argument("--skip-isolated", action="store_true")
     parser.add_argument("--skip-pipeline", action="store_true", help="only the isolated components")
     parser.add_argument("--umap-jit", action="store_true", help="only measure UMAP's per-process compile cost")
+    parser.add_argument("--accurate", action="store_true",
+                        help="isolated stack with the fine-tuned variants (sentiment.ft, emotion.ft, restaurant head)")
     args = parser.parse_args()
     if args.umap_jit:
         rows = umap_jit_cost()
@@ -178,7 +186,7 @@ def main() -> None:
 
     torch.set_num_threads(2)
     corpus = build_corpus(args.n)
-    rows = [] if args.skip_isolated else isolated(corpus)
+    rows = [] if args.skip_isolated else isolated(corpus, args.accurate)
     RESULTS.mkdir(parents=True, exist_ok=True)
     profile_path = RESULTS / f"profile_analyze_n{args.n}.txt" if args.profile else None
     pipeline_rows = [] if args.skip_pipeline else in_pipeline(corpus, profile_path)[0]
@@ -197,7 +205,7 @@ def main() -> None:
     }
     from vocmine.models.embedders import default_e5_backend
 
-    out = RESULTS / f"bench_components_n{args.n}_{default_e5_backend()}.json"
+    out = RESULTS / f"bench_components_n{args.n}_{default_e5_backend()}{'_accurate' if args.accurate else ''}.json"
     out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
     print(f"wrote {out.relative_to(REPO)}")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,14 +27,19 @@ MODELLED_LANGUAGES = ("es", "en")
 #: Language codes that mean "could not tell" (too short, emoji-only): such texts are scored anyway.
 UNKNOWN_LANGUAGES = (None, "und", "")
 
-_MODELS: dict[Path, BlendedHead] = {}
+_MODELS: dict[Path, Any] = {}
 
 
-def load_sentiment_model(weights_dir: Path | None = None) -> BlendedHead:
-    """The shipped sentiment blend, loaded once per process (a few MB; ~1 s)."""
+def load_sentiment_model(weights_dir: Path | None = None) -> Any:
+    """The sentiment model in ``weights_dir`` (default: the shipped blend), loaded once per process: a
+    :class:`BlendedHead` (a few MB; ~1 s) or, for a fine-tuned folder, a
+    :class:`~vocmine.models.sentiment_ft.FineTunedSentimentModel` (~10 s: it reads e5 into torch)."""
+    from vocmine.models.sentiment_ft import FineTunedSentimentModel
+
     path = Path(weights_dir) if weights_dir is not None else SENTIMENT_WEIGHTS
     if path not in _MODELS:
-        _MODELS[path] = BlendedHead.load(path)
+        _MODELS[path] = (FineTunedSentimentModel.load(path) if FineTunedSentimentModel.exists(path)
+                         else BlendedHead.load(path))
     return _MODELS[path]
 
 
@@ -53,7 +59,7 @@ class SentimentAnnotator:
         self.weights_dir = weights_dir
 
     @property
-    def model(self) -> BlendedHead:
+    def model(self) -> Any:
         return load_sentiment_model(self.weights_dir)
 
     def annotate(
@@ -79,6 +85,20 @@ class SentimentAnnotator:
                 scores = {label: float(p) for label, p in zip(model.labels_, proba[row], strict=True)}
                 annotations[i] = Annotation(max(scores, key=scores.get), scores)
         return annotations
+
+
+@register("annotator", "vocmine.sentiment.ft")
+class FineTunedSentimentAnnotator(SentimentAnnotator):
+    """The accurate variant: the shipped blend plus e5 fine-tuned for sentiment (model card). It reads each
+    text through its own encoder (one more pass per text) as well as the shared vectors; choose it with
+    ``sentiment = "vocmine.sentiment.ft"`` under ``[annotators]``."""
+
+    name = "vocmine.sentiment.ft"
+
+    def __init__(self, weights_dir: Path | None = None) -> None:
+        from vocmine.models.sentiment_ft import FT_WEIGHTS_DIR
+
+        super().__init__(weights_dir or FT_WEIGHTS_DIR)
 
 
 def predict_sentiment(

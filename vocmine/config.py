@@ -36,6 +36,16 @@ class NpsConfig(_Section):
     bootstrap_samples: int = 1000
 
 
+#: The annotator of each per-sentence task when a config names none (``vocmine.*.ft`` are the slower,
+#: more accurate variants: see the model cards).
+DEFAULT_ANNOTATORS = {
+    "sentiment": "vocmine.sentiment.v1",
+    "emotion": "vocmine.emotion.v2",
+    "component": "vocmine.component.v1",
+    "touchpoint": "vocmine.touchpoint.v1",
+}
+
+
 class AnalysisConfig(_Section):
     """Which steps run, and which named components they use (registry names, see vocmine.registry)."""
 
@@ -53,17 +63,17 @@ class AnalysisConfig(_Section):
             "drivers",
         ]
     )
-    #: Which annotator (registry name) fills each per-sentence task; a step named like a key runs it.
-    annotators: dict[str, str] = Field(
-        default_factory=lambda: {
-            "sentiment": "vocmine.sentiment.v1",
-            "emotion": "vocmine.emotion.v2",
-            "component": "vocmine.component.v1",
-            "touchpoint": "vocmine.touchpoint.v1",
-        }
-    )
+    #: Which annotator (registry name) fills each per-sentence task; a step named like a key runs it. A
+    #: config names only the tasks it changes (e.g. ``emotion = "vocmine.emotion.ft"``, the accurate variant);
+    #: the others keep their defaults.
+    annotators: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ANNOTATORS))
     #: Extra constructor arguments per task, e.g. {"touchpoint": {"head": "path/to/trained"}}.
     annotator_params: dict[str, dict[str, object]] = Field(default_factory=dict)
+
+    @field_validator("annotators")
+    @classmethod
+    def _keep_default_annotators(cls, value: dict[str, str]) -> dict[str, str]:
+        return {**DEFAULT_ANNOTATORS, **value}
     embedder: str = "vocmine.e5_small.v1"
     languages: list[str] = Field(default_factory=lambda: ["es", "en"])
     taxonomy: str = "retail"

@@ -34,3 +34,13 @@ def test_config_errors_name_the_key(tmp_path, text, message):
 def test_config_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_config_naming_one_annotator_keeps_the_others(tmp_path):
+    """Choosing the accurate emotion variant must not switch off sentiment, component and touchpoints."""
+    path = tmp_path / "accurate.toml"
+    path.write_text('[analysis.annotators]\nemotion = "vocmine.emotion.ft"\n', encoding="utf-8")
+    annotators = load_config(path).analysis.annotators
+    assert annotators["emotion"] == "vocmine.emotion.ft"
+    assert annotators["sentiment"] == "vocmine.sentiment.v1"
+    assert set(annotators) == set(VocmineConfig().analysis.annotators)

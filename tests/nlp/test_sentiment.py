@@ -80,15 +80,29 @@ def test_predict_sentiment_frame_columns(sentences_es: list[str], sentences_en: 
     assert frame.loc[4, "skip_reason"] == "language pt not modelled"
 
 
+#: Measured on the 300 tweets below with the shipped weights (v1 0.781, ft 0.830); floor = measured - 0.05.
+FLOORS_AIRLINE_300 = {"vocmine.sentiment.v1": 0.73, "vocmine.sentiment.ft": 0.78}
+
+
 @pytest.mark.slow
-def test_sentiment_quality_floor_on_fixed_airline_test_subset(annotator: SentimentAnnotator, e5) -> None:
+@pytest.mark.parametrize("name", sorted(FLOORS_AIRLINE_300))
+def test_sentiment_quality_floor_on_fixed_airline_test_subset(name: str, e5) -> None:
     """300 fixed tweets of the twitter_airline TEST split (never trained or tuned on)."""
     tweets = pd.read_csv(SHARED_DATA / "twitter_airline_sentiment" / "test.csv").sample(n=300, random_state=0)
     texts = tweets["text"].tolist()
-    annotations = annotator.annotate(texts, e5.encode(texts), ["en"] * len(texts))
+    annotations = registry.create("annotator", name).annotate(texts, e5.encode(texts), ["en"] * len(texts))
     score = macro_f1(tweets["airline_sentiment"].tolist(), [a.label for a in annotations])
-    assert score >= FLOOR_AIRLINE_300
+    assert score >= FLOORS_AIRLINE_300[name]
 
 
-#: Measured 0.781 on these 300 tweets with the shipped weights; floor = measured - 0.05.
-FLOOR_AIRLINE_300 = 0.73
+@pytest.fixture(scope="module")
+def ft_annotator() -> SentimentAnnotator:
+    return registry.create("annotator", "vocmine.sentiment.ft")
+
+
+def test_sentiment_ft_annotator_labels_clear_fixtures(ft_annotator: SentimentAnnotator, e5) -> None:
+    texts = ["El personal fue encantador y la habitación, impecable.", "The flight was cancelled and nobody helped."]
+    annotations = ft_annotator.annotate(texts, e5.encode(texts), ["es", "en"])
+    assert ft_annotator.name == "vocmine.sentiment.ft"
+    assert [a.label for a in annotations] == ["positive", "negative"]
+    assert sum(annotations[0].scores.values()) == pytest.approx(1.0, abs=1e-5)
