@@ -1,0 +1,25 @@
+"""One line per fine-tuning run: best held-out epoch and the test figures (reads run.py's result.json files)."""
+
+import json
+import sys
+from pathlib import Path
+
+
+def describe(result: dict) -> str:
+    history = result.get("history", [])
+    best = max(history, key=lambda e: e.get("dev_score", -1)) if history else {}
+    line = f"{result['name']}: best dev {best.get('dev_score')} @ep{best.get('epoch')} ({result['seconds']} s)"
+    if result["task"] == "emotion":
+        parts = [f"{lang}: blend {result[lang]['blend_tuned']:.4f} enc {result[lang]['encoder_argmax']:.4f} "
+                 f"w {result[lang]['weight']} tune {result[lang]['tuning']['tune_macro_f1_biased']}"
+                 for lang in ("es", "en")]
+    elif result["task"] == "touchpoints":
+        parts = [f"{lang} {result[lang]['f1']:.4f}" for lang in ("en", "es")]
+    else:
+        parts = [f"{t['dataset']}:{t['metric']}={t['value']:.4f}" for t in result["test"] if t["metric"] != "ece"]
+    return line + " | " + " ".join(parts)
+
+
+if __name__ == "__main__":
+    for path in sys.argv[1:]:
+        print(describe(json.loads(Path(path).read_text(encoding="utf-8"))))
