@@ -203,6 +203,45 @@ def finetune_head(frame: pd.DataFrame, taxonomy: Taxonomy, seed: int = 42, setti
     return FineTunedTouchpointHead(classifier, taxonomy, thresholds, trained_on)
 
 
+#: Weights of the fine-tuned head tried in the blend with the linear head.
+BLEND_WEIGHTS = tuple(round(w, 2) for w in np.linspace(0.0, 1.0, 11))
+
+
+def blend_heads(frame: pd.DataFrame, vectors: np.ndarray, fine_tuned: Any, zero_shot: ZeroShotTouchpoints,
+                C: float, seed: int = 42, entity_level: bool = False) -> Any:
+    """A :class:`~vocmine.nlp.touchpoint.BlendedTouchpointHead` of ``fine_tuned`` and a linear head fitted on
+    all of ``frame``; the weight is the best on the fine-tuned head's held-out 15% (the same rows, by seed),
+    scored by a linear head refitted without them, by micro-F1 at 0.5 over touchpoints or, with
+    ``entity_level``, over SemEval entities (restaurant taxonomy). The fine-tuned head's thresholds were
+    tuned on those rows too, which favours it a little in this choice."""
+    from vocmine.nlp.touchpoint import BlendedTouchpointHead
+
+    frame = frame.reset_index(drop=True)
+    names = list(fine_tuned.labels_)
+    dev = np.random.default_rng(seed).random(len(frame)) < FINETUNE_DEV_FRACTION
+    texts = frame["text"].astype(str).to_numpy()
+    tuning_head = TouchpointHead(fine_tuned.taxonomy_, C=C, random_state=seed).fit(
+        texts[~dev].tolist(), vectors[~dev], frame["touchpoints"][~dev].tolist(), zero_shot)
+    linear_scores = tuning_head.predict_scores(texts[dev].tolist(), vectors[dev], zero_shot)
+    tuned_scores = fine_tuned.predict_scores(texts[dev].tolist())
+    dev_frame = frame[dev]
+
+    def score(scores: np.ndarray) -> float:
+        decided = decide(scores, names)
+        if entity_level:
+            return micro_f1(dev_frame["entity_set"].tolist(), [touchpoints_to_entities(d) for d in decided])["f1"]
+        return micro_f1([set(t) for t in dev_frame["touchpoints"]], [set(d) for d in decided])["f1"]
+
+    by_weight = {w: score(w * tuned_scores + (1 - w) * linear_scores) for w in BLEND_WEIGHTS}
+    weight = max(by_weight, key=lambda w: (by_weight[w], w))
+    logger.info("touchpoint blend: held-out F1 by fine-tuned weight %s -> %s", by_weight, weight)
+    linear = TouchpointHead(fine_tuned.taxonomy_, C=C, random_state=seed).fit(
+        texts.tolist(), vectors, frame["touchpoints"].tolist(), zero_shot)
+    return BlendedTouchpointHead(fine_tuned, linear, weight,
+                                 {"held_out_rows": int(dev.sum()),
+                                  "held_out_f1_by_weight": {str(w): round(v, 4) for w, v in by_weight.items()}})
+
+
 def entity_dev_score(dev_frame: pd.DataFrame, logits: np.ndarray) -> float:
     """SemEval entity-level micro-F1 of restaurant-taxonomy logits at the 0.5 line (the restaurant head's
     epoch choice; ``dev_frame`` needs ``entity_set``)."""
@@ -263,17 +302,6 @@ class TouchpointsTask:
             data = Path(data_dir) if data_dir else None
             frame = pd.concat([load_split("en", "train", data), load_split("es", "train", data)], ignore_index=True)
             source = "SemEval-2016 Task 5 restaurants, official train sets en + es"
-        if finetune:
-            from vocmine.models.finetune import FineTuneSettings
-
-            semeval = labels is None
-            settings = FineTuneSettings(**FINETUNE_RECIPE, seed=seed)
-            head = finetune_head(frame, tax, seed, settings, source, entity_dev_score if semeval else None)
-            target = SHIPPED_HEADS / tax.name if out_dir is None and semeval else Path(out_dir or "touchpoint_head")
-            head.save(target)
-            return {"task": "touchpoints", "taxonomy": tax.name, "sentences": len(frame), "finetuned": True,
-                    "out": str(target / head.FOLDER), "history": head.classifier.history,
-                    "seconds": round(time.perf_counter() - started, 1)}
         vectors = embed(frame["text"].tolist(), embedder)
         zero_shot = ZeroShotTouchpoints(tax, embedder=embedder).fit()
         head = TouchpointHead(tax, C=self.C, random_state=seed).fit(
@@ -285,6 +313,19 @@ class TouchpointsTask:
         else:
             target, name = Path(out_dir or "touchpoint_head"), "head"
         head.save(target, name=name)
+        if finetune:
+            from vocmine.models.finetune import FineTuneSettings
+
+            semeval = labels is None
+            settings = FineTuneSettings(**FINETUNE_RECIPE, seed=seed)
+            fine_tuned = finetune_head(frame, tax, seed, settings, source, entity_dev_score if semeval else None)
+            folder = target / tax.name if name == tax.name else target
+            fine_tuned.save(folder)
+            blend = blend_heads(frame, vectors, fine_tuned, zero_shot, self.C, seed, entity_level=semeval)
+            blend.save(folder, linear_dir=".." if name == tax.name else ".", linear_name=name)
+            return {"task": "touchpoints", "taxonomy": tax.name, "sentences": len(frame), "finetuned": True,
+                    "out": str(folder / fine_tuned.FOLDER), "history": fine_tuned.classifier.history,
+                    "blend_weight": blend.weight, "seconds": round(time.perf_counter() - started, 1)}
         return {
             "task": "touchpoints",
             "taxonomy": tax.name,
@@ -312,10 +353,11 @@ class TouchpointsTask:
         )
         categories = sorted({c for cats in both["categories"] for c in cats})
         category_head = _CategoryHead(categories, C=self.C, seed=seed).fit(both, both_vec)
-        from vocmine.nlp.touchpoint import FineTunedTouchpointHead
+        from vocmine.nlp.touchpoint import BlendedTouchpointHead, FineTunedTouchpointHead
 
         shipped = SHIPPED_HEADS / tax.name
         fine_tuned = FineTunedTouchpointHead.load(shipped) if FineTunedTouchpointHead.exists(shipped) else None
+        blended = BlendedTouchpointHead.load(shipped) if BlendedTouchpointHead.exists(shipped) else None
         rows = []
 
         def add(lang: str, model: str, metric: str, value: float, n: int) -> None:
@@ -347,6 +389,11 @@ class TouchpointsTask:
                 rate = len(frame) / max(time.perf_counter() - started, 1e-9)
                 add(lang, "fine-tuned:restaurant", "entity_micro_f1", micro_f1(gold, predicted)["f1"], len(frame))
                 add(lang, "fine-tuned:restaurant", "sentences_per_s_from_text", rate, len(frame))
+            if blended is not None:
+                blended.fine_tuned = fine_tuned or blended.fine_tuned  # one encoder in memory, not two
+                predicted = [touchpoints_to_entities(d) for d in blended.predict(texts, vectors, zero_shot)]
+                add(lang, "blended:restaurant (shipped auto head)", "entity_micro_f1",
+                    micro_f1(gold, predicted)["f1"], len(frame))
         return pd.DataFrame(rows)
 
     def learning_curve(
