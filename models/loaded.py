@@ -11,9 +11,11 @@ from __future__ import annotations
 import gc
 import sys
 
-#: (module, cached loader) of the per-text models: language, sentences, emotion, component, spaCy stack.
+#: (module, cached loader) of the per-text models: language, sentences, sentiment, emotion, component,
+#: spaCy stack.
 PER_TEXT_LOADERS = (
     ("vocmine.nlp.language", "_identifier"),
+    ("vocmine.nlp.sentiment", "_load_model"),
     ("vocmine.nlp.sentences", "_pipeline"),
     ("vocmine.nlp.emotion", "_load_model"),
     ("vocmine.nlp.rational_emotional", "_load_head"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,20 +28,20 @@ MODELLED_LANGUAGES = ("es", "en")
 #: Language codes that mean "could not tell" (too short, emoji-only): such texts are scored anyway.
 UNKNOWN_LANGUAGES = (None, "und", "")
 
-_MODELS: dict[Path, Any] = {}
-
-
 def load_sentiment_model(weights_dir: Path | None = None) -> Any:
     """The sentiment model in ``weights_dir`` (default: the shipped blend), loaded once per process: a
     :class:`BlendedHead` (a few MB; ~1 s) or, for a fine-tuned folder, a
-    :class:`~vocmine.models.sentiment_ft.FineTunedSentimentModel` (~10 s: it reads e5 into torch)."""
+    :class:`~vocmine.models.sentiment_ft.FineTunedSentimentModel` (~10 s and ~0.5 GB: e5 in torch)."""
+    return _load_model(str(Path(weights_dir) if weights_dir is not None else SENTIMENT_WEIGHTS))
+
+
+@lru_cache(maxsize=4)
+def _load_model(directory: str) -> Any:
+    """Cached per folder; :func:`vocmine.models.loaded.release_models` lets it go before the corpus-wide steps."""
     from vocmine.models.sentiment_ft import FineTunedSentimentModel
 
-    path = Path(weights_dir) if weights_dir is not None else SENTIMENT_WEIGHTS
-    if path not in _MODELS:
-        _MODELS[path] = (FineTunedSentimentModel.load(path) if FineTunedSentimentModel.exists(path)
-                         else BlendedHead.load(path))
-    return _MODELS[path]
+    path = Path(directory)
+    return FineTunedSentimentModel.load(path) if FineTunedSentimentModel.exists(path) else BlendedHead.load(path)
 
 
 @register("annotator", "vocmine.sentiment.v1")
