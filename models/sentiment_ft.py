@@ -7,7 +7,7 @@ moves the airline figure past 0.80; blending its log-probabilities with the ship
 each is better at. The blend weight and temperature are tuned on the stratified 15% of the training rows
 that the encoder never saw (the shipped blend's members are refitted without those rows for the tuning, so
 the held-out scores are honest). It costs one more encoder pass per text, so it is opt-in
-(``sentiment = "vocmine.sentiment.ft"`` under ``[annotators]``).
+(``sentiment = "vocmine.sentiment.ft"`` under ``[analysis.annotators]``).
 """
 
 from __future__ import annotations
@@ -54,11 +54,15 @@ class FineTunedSentimentModel:
         return (log_softmax(self.encoder.logits(texts)),
                 np.log(self.base.predict_proba(texts, embeddings) + 1e-12))
 
+    def blend(self, log_encoder: np.ndarray, log_base: np.ndarray) -> np.ndarray:
+        """Probabilities from the members' log-probabilities (:meth:`member_log_proba`)."""
+        return blend_proba(log_encoder, log_base, self.weight, self.temperature)
+
     def predict_proba(self, texts: list[str], embeddings: np.ndarray | None = None) -> np.ndarray:
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(self.labels_)), dtype=np.float32)
-        return blend_proba(*self.member_log_proba(texts, embeddings), self.weight, self.temperature)
+        return self.blend(*self.member_log_proba(texts, embeddings))
 
     def save(self, directory: Path | str) -> None:
         """``e5_lora/`` (adapters and head) and ``sentiment_ft.json``; the blend is the shipped one."""

@@ -291,9 +291,9 @@ def evaluate_sentiment(
         log_e5, log_tfidf = model.member_log_proba(texts, X)
         rows += _figures_for(frame, model.predict_proba(texts, X), "vocmine.sentiment.v1", with_ece=True)
         if fine_tuned is not None:
-            rows += _figures_for(frame, fine_tuned.predict_proba(texts, X), KIND, with_ece=True)
-            rows += _figures_for(frame, np.exp(fine_tuned.member_log_proba(texts, X)[0]), "e5 + LoRA (member alone)",
-                                 with_ece=True)
+            log_encoder, log_v1 = fine_tuned.member_log_proba(texts, X)  # one encoder pass for both rows
+            rows += _figures_for(frame, fine_tuned.blend(log_encoder, log_v1), KIND, with_ece=True)
+            rows += _figures_for(frame, np.exp(log_encoder), "e5 + LoRA (member alone)", with_ece=True)
         rows += _figures_for(frame, np.exp(log_e5), "e5_logreg (member alone)", with_ece=True)
         rows += _figures_for(frame, baseline.predict_proba(texts), "tfidf_lr baseline", with_ece=True)
         if SENTIMENT_DATASETS[name][0] == "en":

@@ -176,6 +176,11 @@ FINETUNE_RECIPE = {"epochs": 8, "frozen_layers": 0, "batch_size": 16, "learning_
 FINETUNE_DEV_FRACTION = 0.15
 
 
+def finetune_dev_mask(n_rows: int, seed: int) -> np.ndarray:
+    """The rows a fine-tuned head holds out (its epoch, thresholds and blend weight are chosen on them)."""
+    return np.random.default_rng(seed).random(n_rows) < FINETUNE_DEV_FRACTION
+
+
 def finetune_head(frame: pd.DataFrame, taxonomy: Taxonomy, seed: int = 42, settings: Any = None,
                   source: str = "", dev_score: Any = None) -> Any:
     """A :class:`~vocmine.nlp.touchpoint.FineTunedTouchpointHead` from ``frame`` (``text``, ``touchpoints``):
@@ -188,7 +193,7 @@ def finetune_head(frame: pd.DataFrame, taxonomy: Taxonomy, seed: int = 42, setti
     names = list(taxonomy.names)
     frame = frame.reset_index(drop=True)
     y = np.array([[n in labels for n in names] for labels in frame["touchpoints"]], dtype=np.float32)
-    dev = np.random.default_rng(seed).random(len(frame)) < FINETUNE_DEV_FRACTION
+    dev = finetune_dev_mask(len(frame), seed)
     texts = frame["text"].astype(str).to_numpy()
 
     def touchpoint_f1(dev_frame: pd.DataFrame, logits: np.ndarray) -> float:
@@ -207,20 +212,20 @@ def finetune_head(frame: pd.DataFrame, taxonomy: Taxonomy, seed: int = 42, setti
 BLEND_WEIGHTS = tuple(round(w, 2) for w in np.linspace(0.0, 1.0, 11))
 
 
-def blend_heads(frame: pd.DataFrame, vectors: np.ndarray, fine_tuned: Any, zero_shot: ZeroShotTouchpoints,
-                C: float, seed: int = 42, entity_level: bool = False) -> Any:
-    """A :class:`~vocmine.nlp.touchpoint.BlendedTouchpointHead` of ``fine_tuned`` and a linear head fitted on
-    all of ``frame``; the weight is the best on the fine-tuned head's held-out 15% (the same rows, by seed),
-    scored by a linear head refitted without them, by micro-F1 at 0.5 over touchpoints or, with
-    ``entity_level``, over SemEval entities (restaurant taxonomy). The fine-tuned head's thresholds were
-    tuned on those rows too, which favours it a little in this choice."""
+def blend_heads(frame: pd.DataFrame, vectors: np.ndarray, fine_tuned: Any, linear: TouchpointHead,
+                zero_shot: ZeroShotTouchpoints, seed: int = 42, entity_level: bool = False) -> Any:
+    """A :class:`~vocmine.nlp.touchpoint.BlendedTouchpointHead` of ``fine_tuned`` and ``linear`` (a linear head
+    fitted on all of ``frame``); the weight is the best on the fine-tuned head's held-out 15% (the same rows,
+    by seed), scored by a copy of ``linear``'s recipe refitted without them, by micro-F1 at 0.5 over
+    touchpoints or, with ``entity_level``, over SemEval entities (restaurant taxonomy). The fine-tuned
+    head's thresholds were tuned on those rows too, which favours it a little in this choice."""
     from vocmine.nlp.touchpoint import BlendedTouchpointHead
 
     frame = frame.reset_index(drop=True)
     names = list(fine_tuned.labels_)
-    dev = np.random.default_rng(seed).random(len(frame)) < FINETUNE_DEV_FRACTION
+    dev = finetune_dev_mask(len(frame), seed)
     texts = frame["text"].astype(str).to_numpy()
-    tuning_head = TouchpointHead(fine_tuned.taxonomy_, C=C, random_state=seed).fit(
+    tuning_head = TouchpointHead(fine_tuned.taxonomy_, C=linear.C, random_state=seed).fit(
         texts[~dev].tolist(), vectors[~dev], frame["touchpoints"][~dev].tolist(), zero_shot)
     linear_scores = tuning_head.predict_scores(texts[dev].tolist(), vectors[dev], zero_shot)
     tuned_scores = fine_tuned.predict_scores(texts[dev].tolist())
@@ -235,8 +240,6 @@ def blend_heads(frame: pd.DataFrame, vectors: np.ndarray, fine_tuned: Any, zero_
     by_weight = {w: score(w * tuned_scores + (1 - w) * linear_scores) for w in BLEND_WEIGHTS}
     weight = max(by_weight, key=lambda w: (by_weight[w], w))
     logger.info("touchpoint blend: held-out F1 by fine-tuned weight %s -> %s", by_weight, weight)
-    linear = TouchpointHead(fine_tuned.taxonomy_, C=C, random_state=seed).fit(
-        texts.tolist(), vectors, frame["touchpoints"].tolist(), zero_shot)
     return BlendedTouchpointHead(fine_tuned, linear, weight,
                                  {"held_out_rows": int(dev.sum()),
                                   "held_out_f1_by_weight": {str(w): round(v, 4) for w, v in by_weight.items()}})
@@ -321,7 +324,7 @@ class TouchpointsTask:
             fine_tuned = finetune_head(frame, tax, seed, settings, source, entity_dev_score if semeval else None)
             folder = target / tax.name if name == tax.name else target
             fine_tuned.save(folder)
-            blend = blend_heads(frame, vectors, fine_tuned, zero_shot, self.C, seed, entity_level=semeval)
+            blend = blend_heads(frame, vectors, fine_tuned, head, zero_shot, seed, entity_level=semeval)
             blend.save(folder, linear_dir=".." if name == tax.name else ".", linear_name=name)
             return {"task": "touchpoints", "taxonomy": tax.name, "sentences": len(frame), "finetuned": True,
                     "out": str(folder / fine_tuned.FOLDER), "history": fine_tuned.classifier.history,
@@ -356,8 +359,10 @@ class TouchpointsTask:
         from vocmine.nlp.touchpoint import BlendedTouchpointHead, FineTunedTouchpointHead
 
         shipped = SHIPPED_HEADS / tax.name
-        fine_tuned = FineTunedTouchpointHead.load(shipped) if FineTunedTouchpointHead.exists(shipped) else None
+        # The shipped blend holds the fine-tuned head: read it (and e5 into torch) once.
         blended = BlendedTouchpointHead.load(shipped) if BlendedTouchpointHead.exists(shipped) else None
+        fine_tuned = blended.fine_tuned if blended is not None else (
+            FineTunedTouchpointHead.load(shipped) if FineTunedTouchpointHead.exists(shipped) else None)
         rows = []
 
         def add(lang: str, model: str, metric: str, value: float, n: int) -> None:
@@ -390,7 +395,6 @@ class TouchpointsTask:
                 add(lang, "fine-tuned:restaurant", "entity_micro_f1", micro_f1(gold, predicted)["f1"], len(frame))
                 add(lang, "fine-tuned:restaurant", "sentences_per_s_from_text", rate, len(frame))
             if blended is not None:
-                blended.fine_tuned = fine_tuned or blended.fine_tuned  # one encoder in memory, not two
                 predicted = [touchpoints_to_entities(d) for d in blended.predict(texts, vectors, zero_shot)]
                 add(lang, "blended:restaurant (shipped auto head)", "entity_micro_f1",
                     micro_f1(gold, predicted)["f1"], len(frame))

@@ -32,7 +32,6 @@ EMBEDDER = "vocmine.e5_small.v1"
 MODELLED_LANGUAGES = frozenset({"es", "en"})
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "models" / "weights" / "emotion"
 FT_NAME = "vocmine.emotion.ft"
-FT_WEIGHTS_DIR = WEIGHTS_DIR.parent / "emotion_ft"
 
 
 @lru_cache(maxsize=4)
@@ -92,12 +91,14 @@ class FineTunedEmotionAnnotator(EmotionAnnotator):
     """The accurate variant: the TF-IDF member blended with e5 fine-tuned for emotions (LoRA on every layer).
 
     About 3 points of macro-F1 above v2 on EmoEvent (model card), at the cost of one more encoder pass per
-    sentence: choose it with ``emotion = "vocmine.emotion.ft"`` under ``[annotators]`` in the config.
+    sentence: choose it with ``emotion = "vocmine.emotion.ft"`` under ``[analysis.annotators]`` in the config.
     """
 
     name = FT_NAME
 
     def __init__(self, weights_dir: Path | str | None = None) -> None:
+        from vocmine.models.train_emotion import FT_WEIGHTS_DIR
+
         super().__init__(weights_dir or FT_WEIGHTS_DIR)
 
 

@@ -92,7 +92,7 @@ class SentimentAnnotator:
 class FineTunedSentimentAnnotator(SentimentAnnotator):
     """The accurate variant: the shipped blend plus e5 fine-tuned for sentiment (model card). It reads each
     text through its own encoder (one more pass per text) as well as the shared vectors; choose it with
-    ``sentiment = "vocmine.sentiment.ft"`` under ``[annotators]``."""
+    ``sentiment = "vocmine.sentiment.ft"`` under ``[analysis.annotators]``."""
 
     name = "vocmine.sentiment.ft"
 
