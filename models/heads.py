@@ -317,6 +317,7 @@ class TfidfLogisticHead:
         max_iter: int = 500,
         random_state: int = 42,
         data_description: str = "",
+        multi_label: bool = False,
     ) -> None:
         self.C = C
         self.class_weight = class_weight
@@ -326,6 +327,7 @@ class TfidfLogisticHead:
         self.max_iter = max_iter
         self.random_state = random_state
         self.data_description = data_description
+        self.multi_label = multi_label
 
     def _vectorizers(self) -> tuple[TfidfVectorizer, TfidfVectorizer]:
         word = TfidfVectorizer(
@@ -356,6 +358,34 @@ class TfidfLogisticHead:
         ).fit(self._features(texts), y_arr)
         self.labels_ = [str(c) for c in model.classes_]
         self.coef_, self.intercept_ = _full_coef(model)
+        self.multi_label = False
+        return self
+
+    def fit_one_vs_rest(self, texts: Sequence[str], indicators: np.ndarray, labels: Sequence[str]) -> Self:
+        """Multi-label fit (a sentence about food *and* price): one binary logistic regression per label
+        over the shared TF-IDF features. ``decision_function`` then gives each label's own logit, and
+        ``predict_proba`` reads it with a sigmoid, not a softmax."""
+        texts = [str(t) for t in texts]
+        indicators = np.asarray(indicators, dtype=int)
+        if indicators.shape != (len(texts), len(labels)):
+            raise ValueError(f"indicators of shape {indicators.shape}, expected ({len(texts)}, {len(labels)})")
+        self.word_vectorizer_, self.char_vectorizer_ = self._vectorizers()
+        self.word_vectorizer_.fit(texts)
+        self.char_vectorizer_.fit(texts)
+        features = self._features(texts)
+        coef = np.zeros((len(labels), features.shape[1]), dtype=np.float32)
+        intercept = np.zeros(len(labels), dtype=np.float32)
+        for j in range(len(labels)):
+            column = indicators[:, j]
+            if column.min() == column.max():  # never (or always) seen: a constant, far from the line
+                intercept[j] = 8.0 if column.max() else -8.0
+                continue
+            model = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter,
+                                       random_state=self.random_state).fit(features, column)
+            coef[j], intercept[j] = model.coef_[0], model.intercept_[0]
+        self.labels_ = [str(label) for label in labels]
+        self.coef_, self.intercept_ = coef, intercept
+        self.multi_label = True
         return self
 
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
@@ -367,7 +397,8 @@ class TfidfLogisticHead:
         _check_fitted(self)
         if not texts:
             return np.zeros((0, len(self.labels_)), dtype=np.float32)
-        return softmax(self.decision_function(texts))
+        logits = self.decision_function(texts)
+        return 1.0 / (1.0 + np.exp(-logits)) if self.multi_label else softmax(logits)
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         proba = self.predict_proba(texts)
@@ -395,6 +426,7 @@ class TfidfLogisticHead:
                 "min_df": self.min_df,
                 "max_iter": self.max_iter,
                 "random_state": self.random_state,
+                "multi_label": self.multi_label,
             },
             "training_data": self.data_description,
         }

@@ -397,6 +397,107 @@ class TouchpointHead:
         return head
 
 
+class LexicalTouchpointHead:
+    """TF-IDF words and character n-grams with one logistic regression per touchpoint: the blend's lexical
+    member.
+
+    It reads the surface of the sentence (dish and drink names, "camarero", "caro", misspellings) where
+    the e5 heads read its meaning, so it errs on other sentences than they do; on its own it is the
+    weakest head, in the blend it earns its weight on held-out rows. Thresholds come from out-of-fold
+    logits on the training labels, as in :class:`TouchpointHead`, and 0.5 is each decision line.
+    """
+
+    zero_shot_features = False
+    FOLDER = "lexical"
+    META_FILE = "touchpoints.json"
+
+    def __init__(self, taxonomy: str | Path | Taxonomy = "retail", C: float = 4.0, random_state: int = 42) -> None:
+        self.taxonomy = taxonomy
+        self.C = C
+        self.random_state = random_state
+
+    def _new_model(self) -> Any:
+        from vocmine.models.heads import TfidfLogisticHead
+
+        return TfidfLogisticHead(C=self.C, random_state=self.random_state,
+                                 data_description="touchpoint labels (one-vs-rest)")
+
+    def fit(self, texts: Sequence[str], labels: Sequence[Sequence[str]]) -> Self:
+        """``labels``: per sentence, the list of its touchpoints ([] = other)."""
+        from sklearn.model_selection import KFold
+
+        self.taxonomy_ = load_taxonomy(self.taxonomy)
+        names = self.taxonomy_.names
+        unknown = {lab for labs in labels for lab in labs} - set(names)
+        if unknown:
+            raise VocmineError(f"labels not in taxonomy {self.taxonomy_.name!r}: {', '.join(sorted(unknown))}")
+        if len(texts) != len(labels):
+            raise VocmineError(f"{len(texts)} texts but {len(labels)} label lists")
+        texts = [str(t or "") for t in texts]
+        y = np.asarray([[name in labs for name in names] for labs in labels], dtype=int)
+        self.model_ = self._new_model().fit_one_vs_rest(texts, y, names)
+        shift = np.zeros(len(names), dtype=np.float64)
+        if len(texts) >= MIN_TUNING_SENTENCES:
+            folds = KFold(n_splits=min(5, len(texts) // 4), shuffle=True, random_state=self.random_state)
+            oof = np.zeros(y.shape, dtype=np.float64)
+            chosen = np.asarray(texts, dtype=object)
+            for train_idx, test_idx in folds.split(chosen):
+                fold = self._new_model().fit_one_vs_rest(chosen[train_idx].tolist(), y[train_idx], names)
+                oof[test_idx] = fold.decision_function(chosen[test_idx].tolist())
+            shift = tune_threshold_logits(oof, y)
+        self.threshold_logits_ = shift
+        return self
+
+    @property
+    def labels_(self) -> list[str]:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("LexicalTouchpointHead is not fitted: call fit() or load() first")
+        return list(self.taxonomy_.names)
+
+    def predict_scores(self, texts: Sequence[str], embeddings: np.ndarray | None = None,
+                       zero_shot: ZeroShotTouchpoints | None = None) -> np.ndarray:
+        """(n, T) scores in (0, 1) with 0.5 at each touchpoint's tuned threshold; ``embeddings`` unused."""
+        texts = [str(t or "") for t in texts]
+        if not texts:
+            return np.zeros((0, len(self.labels_)))
+        scores = _sigmoid(self.model_.decision_function(texts).astype(np.float64) - self.threshold_logits_)
+        scores[_empty_rows(texts)] = 0.0
+        return scores
+
+    def predict(self, texts: Sequence[str], embeddings: np.ndarray | None = None,
+                zero_shot: ZeroShotTouchpoints | None = None) -> list[list[str]]:
+        return decide(self.predict_scores(texts), self.labels_)
+
+    def save(self, directory: Path | str) -> None:
+        """``lexical/`` under ``directory``: the TF-IDF model's files and ``touchpoints.json``."""
+        folder = Path(directory) / self.FOLDER
+        self.model_.save(folder)
+        meta = {"taxonomy": self.taxonomy_.model_dump(by_alias=True), "C": self.C,
+                "random_state": self.random_state,
+                "threshold_logits": [round(float(t), 5) for t in self.threshold_logits_]}
+        (folder / self.META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path | str) -> Self:
+        from vocmine.models.heads import TfidfLogisticHead
+        from vocmine.nlp.taxonomy import parse_taxonomy
+
+        folder = Path(directory) / cls.FOLDER
+        meta_path = folder / cls.META_FILE
+        if not meta_path.is_file():
+            raise ModelNotFoundError(f"no lexical touchpoint head in {folder} (train one: vocmine train touchpoints "
+                                     "--finetune)")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        taxonomy = parse_taxonomy(meta["taxonomy"], source=str(meta_path))
+        head = cls(taxonomy, C=meta["C"], random_state=meta["random_state"])
+        head.taxonomy_, head.model_ = taxonomy, TfidfLogisticHead.load(folder)
+        head.threshold_logits_ = np.asarray(meta["threshold_logits"], dtype=np.float64)
+        if head.model_.labels_ != list(taxonomy.names):
+            raise VocmineError(f"lexical head in {folder} has labels {head.model_.labels_}, "
+                               f"its taxonomy {taxonomy.names}")
+        return head
+
+
 class FineTunedTouchpointHead:
     """Supervised multi-label head on e5 itself, tuned with LoRA adapters (:mod:`vocmine.models.finetune`).
 
@@ -431,24 +532,25 @@ class FineTunedTouchpointHead:
                 zero_shot: ZeroShotTouchpoints | None = None) -> list[list[str]]:
         return decide(self.predict_scores(texts, embeddings), self.labels_)
 
-    def save(self, directory: Path | str) -> None:
-        """``e5_lora/`` under ``directory``: adapters, head and ``finetune.json`` with taxonomy and thresholds."""
-        self.classifier.save(Path(directory) / self.FOLDER, {
+    def save(self, directory: Path | str, folder: str = FOLDER) -> None:
+        """``folder`` (``e5_lora/``) under ``directory``: adapters, head and ``finetune.json`` with taxonomy and
+        thresholds."""
+        self.classifier.save(Path(directory) / folder, {
             "taxonomy": self.taxonomy_.model_dump(by_alias=True),
             "threshold_logits": [round(float(t), 5) for t in self.threshold_logits_],
             "trained_on": self.trained_on_,
         })
 
     @classmethod
-    def exists(cls, directory: Path | str) -> bool:
-        return (Path(directory) / cls.FOLDER / "finetune.json").is_file()
+    def exists(cls, directory: Path | str, folder: str = FOLDER) -> bool:
+        return (Path(directory) / folder / "finetune.json").is_file()
 
     @classmethod
-    def load(cls, directory: Path | str) -> Self:
+    def load(cls, directory: Path | str, folder: str = FOLDER) -> Self:
         from vocmine.models.finetune import CONFIG_FILE, FineTunedClassifier
         from vocmine.nlp.taxonomy import parse_taxonomy
 
-        folder = Path(directory) / cls.FOLDER
+        folder = Path(directory) / folder
         if not (folder / CONFIG_FILE).is_file():
             raise ModelNotFoundError(f"no fine-tuned touchpoint head in {folder} "
                                      "(train one: vocmine train touchpoints --finetune)")
@@ -458,52 +560,96 @@ class FineTunedTouchpointHead:
                    meta.get("trained_on"))
 
 
-class BlendedTouchpointHead:
-    """The fine-tuned head and the linear head, averaged: ``weight * ft + (1 - weight) * linear``.
+#: A blend member: its part name (a fine-tuned head's folder, ``linear`` or ``lexical``), the head, its weight.
+BlendMember = tuple[str, Any, float]
 
-    Both put 0.5 at their own tuned thresholds, so the average is decided at 0.5 too. The two err
-    differently (the linear head also reads the zero-shot scores and the shared vectors), and the average
-    beats either on held-out SemEval-2016 train rows and on the official tests (docs/touchpoints.md). The
-    weight is tuned on the fine-tuned head's held-out 15% (``blend.json`` next to its ``e5_lora/``).
+
+class BlendedTouchpointHead:
+    """A weighted average of touchpoint heads that all put 0.5 at their own tuned thresholds, so the
+    average is decided at 0.5 too.
+
+    The members err differently: fine-tuned e5 heads (each an adapter set in a folder such as
+    ``e5_lora/``; two trained with different recipes average out each other's noise), the linear head (it
+    also reads the zero-shot scores and the shared vectors) and the lexical head (surface words). The
+    weights are tuned on held-out SemEval-2016 train rows (``train_touchpoints.blend_heads``) and kept in
+    ``blend.json`` next to the fine-tuned folders; docs/touchpoints.md has the figures.
     """
 
     FILE = "blend.json"
 
-    def __init__(self, fine_tuned: FineTunedTouchpointHead, linear: TouchpointHead, weight: float,
-                 tuning: dict[str, Any] | None = None) -> None:
-        if list(fine_tuned.labels_) != list(linear.labels_):
-            raise VocmineError(f"blended heads disagree on touchpoints: {fine_tuned.labels_} vs {linear.labels_}")
-        self.fine_tuned, self.linear, self.weight = fine_tuned, linear, float(weight)
-        self.taxonomy_, self.labels_ = fine_tuned.taxonomy_, list(fine_tuned.labels_)
-        self.zero_shot_features = linear.zero_shot_features
+    def __init__(self, members: Sequence[BlendMember], tuning: dict[str, Any] | None = None) -> None:
+        members = [(part, head, float(weight)) for part, head, weight in members if weight > 0]
+        if not members:
+            raise VocmineError("a blended touchpoint head needs at least one member with a positive weight")
+        labels = list(members[0][1].labels_)
+        for part, head, _ in members:
+            if list(head.labels_) != labels:
+                raise VocmineError(f"blended heads disagree on touchpoints: {part} has {head.labels_}, not {labels}")
+        self.members = members
+        self.taxonomy_, self.labels_ = members[0][1].taxonomy_, labels
+        self.zero_shot_features = any(head.zero_shot_features for _, head, _ in members)
         self.tuning = tuning or {}
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return {part: weight for part, _, weight in self.members}
+
+    def member(self, part: str) -> Any:
+        """The head of one member (e.g. ``"e5_lora"``), to score it alone."""
+        for name, head, _ in self.members:
+            if name == part:
+                return head
+        raise KeyError(f"no blend member {part!r}; the members are {list(self.weights)}")
+
+    def member_scores(self, texts: Sequence[str], embeddings: np.ndarray | None = None,
+                      zero_shot: ZeroShotTouchpoints | None = None) -> dict[str, np.ndarray]:
+        """Each member's (n, T) scores, by part."""
+        return {part: head.predict_scores(texts, embeddings, zero_shot) for part, head, _ in self.members}
+
+    def combine(self, member_scores: dict[str, np.ndarray]) -> np.ndarray:
+        """The weighted average of :meth:`member_scores`."""
+        total = sum(self.weights.values())
+        return sum(weight * member_scores[part] for part, _, weight in self.members) / total
 
     def predict_scores(self, texts: Sequence[str], embeddings: np.ndarray | None = None,
                        zero_shot: ZeroShotTouchpoints | None = None) -> np.ndarray:
-        return (self.weight * self.fine_tuned.predict_scores(texts)
-                + (1.0 - self.weight) * self.linear.predict_scores(texts, embeddings, zero_shot))
+        return self.combine(self.member_scores(texts, embeddings, zero_shot))
 
     def predict(self, texts: Sequence[str], embeddings: np.ndarray | None = None,
                 zero_shot: ZeroShotTouchpoints | None = None) -> list[list[str]]:
         return decide(self.predict_scores(texts, embeddings, zero_shot), self.labels_)
 
-    def save(self, directory: Path | str, linear_dir: str, linear_name: str) -> None:
-        """``blend.json`` in ``directory`` (which holds ``e5_lora/``); ``linear_dir`` is relative to it."""
-        meta = {"weight": self.weight, "linear_dir": linear_dir, "linear_name": linear_name, "tuning": self.tuning}
+    def save(self, directory: Path | str, linear_dir: str = ".", linear_name: str = "head") -> None:
+        """``blend.json`` in ``directory``, which holds the fine-tuned and lexical members' folders (each saved
+        by its own ``save``); the linear head is ``<linear_dir>/<linear_name>.json``, relative to it."""
+        meta = {"members": self.weights, "linear_dir": linear_dir, "linear_name": linear_name,
+                "tuning": self.tuning}
         (Path(directory) / self.FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
     @classmethod
     def exists(cls, directory: Path | str) -> bool:
-        return (Path(directory) / cls.FILE).is_file() and FineTunedTouchpointHead.exists(directory)
+        return (Path(directory) / cls.FILE).is_file()
 
     @classmethod
     def load(cls, directory: Path | str) -> Self:
         directory = Path(directory)
         if not cls.exists(directory):
-            raise ModelNotFoundError(f"no blended touchpoint head in {directory} (expected {cls.FILE} and e5_lora/)")
+            raise ModelNotFoundError(f"no blended touchpoint head in {directory} (expected {cls.FILE})")
         meta = json.loads((directory / cls.FILE).read_text(encoding="utf-8"))
-        linear = TouchpointHead.load(directory / meta["linear_dir"], name=meta["linear_name"])
-        return cls(FineTunedTouchpointHead.load(directory), linear, meta["weight"], meta.get("tuning"))
+        # Blends written before the lexical member: one fine-tuned head and the linear head.
+        weights = meta.get("members") or {FineTunedTouchpointHead.FOLDER: meta["weight"], "linear": 1 - meta["weight"]}
+        members = []
+        for part, weight in weights.items():
+            if weight <= 0:
+                continue  # not read at all: a zero-weight fine-tuned member would cost an encoder
+            if part == "linear":
+                head = TouchpointHead.load(directory / meta["linear_dir"], name=meta["linear_name"])
+            elif part == LexicalTouchpointHead.FOLDER:
+                head = LexicalTouchpointHead.load(directory)
+            else:
+                head = FineTunedTouchpointHead.load(directory, folder=part)
+            members.append((part, head, weight))
+        return cls(members, meta.get("tuning"))
 
 
 def tune_threshold_logits(logits: np.ndarray, y: np.ndarray) -> np.ndarray:

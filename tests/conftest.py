@@ -76,3 +76,18 @@ def sentences_es() -> list[str]:
 @pytest.fixture
 def sentences_en() -> list[str]:
     return list(SENTENCES_EN)
+
+
+@pytest.fixture
+def restaurant_rows() -> list[tuple[str, list[str]]]:
+    """Restaurant sentences (es/en) with their touchpoints, for training small touchpoint heads."""
+    return [
+        ("La paella estaba deliciosa", ["food"]), ("The pasta was cold and bland", ["food"]),
+        ("Great steak, perfectly cooked", ["food"]), ("El postre, riquísimo", ["food"]),
+        ("El camarero fue muy amable", ["service"]), ("Our waiter ignored us for an hour", ["service"]),
+        ("Friendly and quick staff", ["service"]), ("Nos atendieron fatal, el camarero ni miraba", ["service"]),
+        ("Los vinos, excelentes", ["drinks"]), ("The cocktails were watered down", ["drinks"]),
+        ("Good beer selection", ["drinks"]), ("La sangría sin sabor", ["drinks"]),
+        ("La paella cara para lo que es", ["food", "price"]), ("Overpriced steak", ["food", "price"]),
+        ("Fuimos un martes por la noche", []), ("We came for a birthday", []),
+    ]

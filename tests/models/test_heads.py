@@ -139,3 +139,21 @@ def test_heads_are_registered_by_versioned_name() -> None:
     assert registry.get("classifier", "vocmine.e5_logreg.v1") is EmbeddingLogisticHead
     assert registry.get("classifier", "vocmine.tfidf_lr.v1") is TfidfLogisticHead
     assert isinstance(registry.create("classifier", "vocmine.tfidf_lr.v1", C=2.0), TfidfLogisticHead)
+
+
+def test_tfidf_head_one_vs_rest_is_multi_label_and_round_trips(tmp_path: Path) -> None:
+    """A sentence can be about two labels at once: each label gets its own logit and a sigmoid."""
+    texts = ["La comida rica y barata", "Comida fría", "Muy caro todo", "The food was great and cheap",
+             "Cold food", "Way too expensive", "El local es bonito", "Nice place"] * 2
+    indicators = np.array([[1, 1], [1, 0], [0, 1], [1, 1], [1, 0], [0, 1], [0, 0], [0, 0]] * 2)
+    head = TfidfLogisticHead(min_df=1, C=10.0).fit_one_vs_rest(texts, indicators, ["food", "price"])
+    proba = head.predict_proba(["Comida barata", "Nice place"])
+    assert proba.shape == (2, 2)
+    assert proba[0, 0] > 0.5 and proba[0, 1] > 0.5  # both labels at once, as no softmax would allow
+    assert proba[1].max() < 0.5
+    head.save(tmp_path / "multi")
+    loaded = TfidfLogisticHead.load(tmp_path / "multi")
+    assert loaded.multi_label and loaded.labels_ == ["food", "price"]
+    assert np.allclose(loaded.predict_proba(texts), head.predict_proba(texts))
+    with pytest.raises(ValueError, match="shape"):
+        TfidfLogisticHead().fit_one_vs_rest(texts, indicators[:3], ["food", "price"])

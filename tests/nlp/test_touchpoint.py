@@ -232,3 +232,30 @@ def test_touchpoint_assign_touchpoints_dataframe(e5, sentences_es, sentences_en)
     assert "price_value" in frame.loc[2, "touchpoints"]
     assert "staff" in frame.loc[3, "touchpoints"]
     assert {f"score_{n}" for n in load_taxonomy("retail").names} <= set(frame.columns)
+
+
+def test_lexical_head_learns_words_tunes_thresholds_and_round_trips(tmp_path: Path, restaurant_rows) -> None:
+    from vocmine.nlp.touchpoint import LexicalTouchpointHead
+
+    rows = restaurant_rows * 5  # 80 sentences: enough for out-of-fold thresholds
+    head = LexicalTouchpointHead("restaurant", C=4.0).fit([t for t, _ in rows], [labels for _, labels in rows])
+    texts = ["La paella estaba muy rica", "The waiter was friendly", "", "Fuimos un martes"]
+    scores = head.predict_scores(texts)
+    names = head.labels_
+    assert scores.shape == (4, len(names)) and np.all(scores[2] == 0)
+    assert head.predict(texts)[0] == ["food"] and head.predict(texts)[1] == ["service"]
+    assert head.predict(texts)[3] == []
+    assert np.any(head.threshold_logits_ != 0)  # tuned out of fold, not left at 0
+    head.save(tmp_path)
+    again = LexicalTouchpointHead.load(tmp_path)
+    np.testing.assert_allclose(again.predict_scores(texts), scores, atol=1e-6)
+    with pytest.raises(VocmineError, match="not in taxonomy"):
+        LexicalTouchpointHead("restaurant").fit(["Hola"], [["checkout"]])
+
+
+def test_lexical_head_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    from vocmine.errors import ModelNotFoundError
+    from vocmine.nlp.touchpoint import LexicalTouchpointHead
+
+    with pytest.raises(ModelNotFoundError, match="vocmine train touchpoints"):
+        LexicalTouchpointHead.load(tmp_path)
