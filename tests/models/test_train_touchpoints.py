@@ -103,6 +103,34 @@ def test_train_touchpoints_train_from_csv(tmp_path: Path, e5, monkeypatch: pytes
     assert "staff" in labels_out[1]
 
 
+
+def test_train_touchpoints_finetune_writes_every_blend_member(tmp_path: Path, e5,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--finetune`` from a CSV: one fine-tuned head per recipe, the lexical head and ``blend.json``, which
+    the annotator then loads from the folder (tiny recipes: the point is the wiring, not the quality)."""
+    pytest.importorskip("torch")
+    from vocmine.nlp.touchpoint import BlendedTouchpointHead
+
+    monkeypatch.setattr(tt, "_embedder", lambda: e5)
+    monkeypatch.setattr(tt, "embed", lambda texts, embedder=None: e5.encode(list(texts)))
+    tiny = {"epochs": 1, "frozen_layers": 11, "batch_size": 8, "rank": 2, "alpha": 4.0}
+    monkeypatch.setattr(tt, "FINETUNE_RECIPES", {"e5_lora": tiny, "e5_lora_2": {**tiny, "rank": 4, "alpha": 8.0}})
+    labels = tmp_path / "labels.csv"
+    labels.write_text("text,touchpoints\n" + "\n".join(f'"{t}",{y}' for t, y in LABELS * 3) + "\n", encoding="utf-8")
+    summary = tt.TouchpointsTask().train(out_dir=tmp_path / "head", taxonomy="retail", labels=labels, finetune=True)
+    folder = tmp_path / "head"
+    assert summary["finetuned"] and set(summary["history"]) == {"e5_lora", "e5_lora_2"}
+    assert all((folder / part / "finetune.json").is_file() for part in ("e5_lora", "e5_lora_2"))
+    assert (folder / "blend.json").is_file() and (folder / "head.json").is_file()
+    blend = BlendedTouchpointHead.load(folder)
+    assert blend.weights == {k: v for k, v in summary["blend_weights"].items() if v > 0}
+    assert sum(blend.weights.values()) == pytest.approx(1.0)
+    annotator = TouchpointAnnotator("retail", head=folder, embedder_model=e5)
+    texts = ["El paquete llegó con una semana de retraso.", "The seller was rude."]
+    annotations = annotator.annotate(texts, e5.encode(texts), ["es", "en"])
+    assert isinstance(annotator._resolve().head, BlendedTouchpointHead)
+    assert len(annotations) == 2 and set(annotations[0].scores) == set(load_taxonomy("retail").names)
+
 def test_train_touchpoints_task_registered() -> None:
     from vocmine import registry
 
