@@ -14,6 +14,10 @@ Two assigners share one output shape, a score per touchpoint in [0, 1] with 0.5 
   zero-shot features, trained from a few labelled sentences (``vocmine train touchpoints``), with
   per-touchpoint thresholds chosen by cross-validation on the training labels.
 
+Two more heads read the text itself, :class:`FineTunedTouchpointHead` (e5 with LoRA adapters) and
+:class:`LexicalTouchpointHead` (TF-IDF); :class:`BlendedTouchpointHead` averages any of these, and the
+restaurant taxonomy's ``auto`` head is such a blend (``models/weights/touchpoints/restaurant/``).
+
 A sentence with no touchpoint over the line gets the label "other". When an export already says the
 touchpoint (e.g. one survey question per stage), that value wins: :func:`apply_given` and
 :func:`agreement_with_given` implement issue item 4.
