@@ -343,6 +343,13 @@ class TfidfLogisticHead:
     def _features(self, texts: Sequence[str]) -> csr_matrix:
         return hstack([self.word_vectorizer_.transform(texts), self.char_vectorizer_.transform(texts)]).tocsr()
 
+    def _fit_features(self, texts: list[str]) -> csr_matrix:
+        """Fit both vocabularies on ``texts`` and return their features (the start of every fit)."""
+        self.word_vectorizer_, self.char_vectorizer_ = self._vectorizers()
+        self.word_vectorizer_.fit(texts)
+        self.char_vectorizer_.fit(texts)
+        return self._features(texts)
+
     def fit(self, texts: Sequence[str], y: Sequence[Any]) -> Self:
         texts = [str(t) for t in texts]
         y_arr = np.asarray([str(label) for label in y])
@@ -350,12 +357,9 @@ class TfidfLogisticHead:
             raise ValueError(f"{len(texts)} texts but {len(y_arr)} labels")
         if len(set(y_arr.tolist())) < 2:
             raise ValueError("need at least two classes to fit")
-        self.word_vectorizer_, self.char_vectorizer_ = self._vectorizers()
-        self.word_vectorizer_.fit(texts)
-        self.char_vectorizer_.fit(texts)
         model = LogisticRegression(
             C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, random_state=self.random_state
-        ).fit(self._features(texts), y_arr)
+        ).fit(self._fit_features(texts), y_arr)
         self.labels_ = [str(c) for c in model.classes_]
         self.coef_, self.intercept_ = _full_coef(model)
         self.multi_label = False
@@ -369,10 +373,7 @@ class TfidfLogisticHead:
         indicators = np.asarray(indicators, dtype=int)
         if indicators.shape != (len(texts), len(labels)):
             raise ValueError(f"indicators of shape {indicators.shape}, expected ({len(texts)}, {len(labels)})")
-        self.word_vectorizer_, self.char_vectorizer_ = self._vectorizers()
-        self.word_vectorizer_.fit(texts)
-        self.char_vectorizer_.fit(texts)
-        features = self._features(texts)
+        features = self._fit_features(texts)
         coef = np.zeros((len(labels), features.shape[1]), dtype=np.float32)
         intercept = np.zeros(len(labels), dtype=np.float32)
         for j in range(len(labels)):

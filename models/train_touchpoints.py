@@ -203,8 +203,7 @@ def finetune_head(frame: pd.DataFrame, taxonomy: Taxonomy, seed: int = 42, setti
     texts = frame["text"].astype(str).to_numpy()
 
     def touchpoint_f1(dev_frame: pd.DataFrame, logits: np.ndarray) -> float:
-        predicted = [set(d) for d in decide(logits, names, line=0.0)]
-        return micro_f1([set(labels) for labels in dev_frame["touchpoints"]], predicted)["f1"]
+        return decided_f1(dev_frame, decide(logits, names, line=0.0))
 
     settings = settings or FineTuneSettings(**FINETUNE_RECIPES["e5_lora"], seed=seed)
     classifier = FineTunedClassifier(names, settings, multi_label=True).fit(
@@ -256,10 +255,7 @@ def blend_heads(frame: pd.DataFrame, vectors: np.ndarray, fine_tuned: dict[str, 
     dev_frame = frame[dev]
 
     def score(scores: np.ndarray) -> float:
-        decided = decide(scores, names)
-        if entity_level:
-            return micro_f1(dev_frame["entity_set"].tolist(), [touchpoints_to_entities(d) for d in decided])["f1"]
-        return micro_f1([set(t) for t in dev_frame["touchpoints"]], [set(d) for d in decided])["f1"]
+        return decided_f1(dev_frame, decide(scores, names), entity_level)
 
     by_weights = {w: score(sum(wi * m for wi, m in zip(w, member_scores, strict=True))) for w in blend_weight_grid()}
     best = max(by_weights, key=lambda w: (by_weights[w], w))
@@ -279,9 +275,16 @@ def blend_heads(frame: pd.DataFrame, vectors: np.ndarray, fine_tuned: dict[str, 
 def entity_dev_score(dev_frame: pd.DataFrame, logits: np.ndarray) -> float:
     """SemEval entity-level micro-F1 of restaurant-taxonomy logits at the 0.5 line (the restaurant head's
     epoch choice; ``dev_frame`` needs ``entity_set``)."""
-    names = list(load_taxonomy("restaurant").names)
-    predicted = [touchpoints_to_entities(d) for d in decide(logits, names, line=0.0)]
-    return micro_f1(dev_frame["entity_set"].tolist(), predicted)["f1"]
+    return decided_f1(dev_frame, decide(logits, load_taxonomy("restaurant").names, line=0.0), entity_level=True)
+
+
+def decided_f1(dev_frame: pd.DataFrame, decided: Sequence[Sequence[str]], entity_level: bool = False) -> float:
+    """Micro-F1 of decided touchpoints against ``dev_frame``'s ``touchpoints`` or, with ``entity_level``,
+    of the SemEval entities they map to against its ``entity_set``: what every held-out choice here
+    (epoch, blend weights) is scored by."""
+    if entity_level:
+        return micro_f1(dev_frame["entity_set"].tolist(), [touchpoints_to_entities(d) for d in decided])["f1"]
+    return micro_f1([set(t) for t in dev_frame["touchpoints"]], [set(d) for d in decided])["f1"]
 
 
 def sample_per_touchpoint(labels: Sequence[Sequence[str]], names: Sequence[str], k: int, seed: int) -> np.ndarray:
@@ -350,6 +353,7 @@ class TouchpointsTask:
         head.save(target, name=name)
         if finetune:
             from vocmine.models.finetune import FineTuneSettings
+            from vocmine.nlp.touchpoint import LexicalTouchpointHead
 
             semeval = labels is None
             folder = target / tax.name if name == tax.name else target
@@ -360,8 +364,8 @@ class TouchpointsTask:
                                                  entity_dev_score if semeval else None)
                 fine_tuned[part].save(folder, folder=part)
             blend = blend_heads(frame, vectors, fine_tuned, head, zero_shot, seed, entity_level=semeval)
-            if "lexical" in blend.weights:
-                blend.member("lexical").save(folder)
+            if LexicalTouchpointHead.FOLDER in blend.weights:
+                blend.member(LexicalTouchpointHead.FOLDER).save(folder)
             blend.save(folder, linear_dir=".." if name == tax.name else ".", linear_name=name)
             return {"task": "touchpoints", "taxonomy": tax.name, "sentences": len(frame), "finetuned": True,
                     "out": str(folder), "blend_weights": blend.weights,
@@ -432,15 +436,14 @@ class TouchpointsTask:
                     elapsed = time.perf_counter() - started
                     seconds += elapsed
                     if part == "linear":
-                        continue  # the linear member is "supervised:restaurant" above
+                        continue  # its recipe, refitted here, is "supervised:restaurant" above
                     model = f"{'lexical' if part == 'lexical' else 'fine-tuned'}:restaurant ({part})"
-                    predicted = [touchpoints_to_entities(d) for d in decide(member_scores[part], tax.names)]
-                    add(lang, model, "entity_micro_f1", micro_f1(gold, predicted)["f1"], len(frame))
+                    add(lang, model, "entity_micro_f1",
+                        decided_f1(frame, decide(member_scores[part], tax.names), entity_level=True), len(frame))
                     add(lang, model, "sentences_per_s_from_text", len(frame) / max(elapsed, 1e-9), len(frame))
-                decided = decide(blended.combine(member_scores), tax.names)
                 model = "blended:restaurant (shipped auto head)"
-                add(lang, model, "entity_micro_f1", micro_f1(gold, [touchpoints_to_entities(d) for d in decided])["f1"],
-                    len(frame))
+                add(lang, model, "entity_micro_f1",
+                    decided_f1(frame, decide(blended.combine(member_scores), tax.names), entity_level=True), len(frame))
                 add(lang, model, "sentences_per_s_given_vectors", len(frame) / max(seconds, 1e-9), len(frame))
         return pd.DataFrame(rows)
 

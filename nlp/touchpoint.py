@@ -275,30 +275,19 @@ class TouchpointHead:
         zero_shot: ZeroShotTouchpoints | None = None,
     ) -> Self:
         """``labels``: per sentence, the list of its touchpoints ([] = other)."""
-        from sklearn.model_selection import KFold
-
         self.taxonomy_ = load_taxonomy(self.taxonomy)
-        names = self.taxonomy_.names
-        unknown = {lab for labs in labels for lab in labs} - set(names)
-        if unknown:
-            raise VocmineError(
-                f"labels not in taxonomy {self.taxonomy_.name!r}: {', '.join(sorted(unknown))}; "
-                f"it has {', '.join(names)}"
-            )
+        y = _label_matrix(self.taxonomy_, labels)
         if len(texts) != len(labels) or len(texts) != len(embeddings):
             raise VocmineError("texts, embeddings and labels must have the same length")
         x = self._features(texts, embeddings, zero_shot)
-        y = np.asarray([[name in labs for name in names] for labs in labels], dtype=int)
         self.coef_, self.intercept_ = self._fit_lr(x, y)
-        shift = np.zeros(len(names), dtype=np.float64)
-        if self.tune_thresholds and len(texts) >= MIN_TUNING_SENTENCES:
-            folds = KFold(n_splits=min(5, len(texts) // 4), shuffle=True, random_state=self.random_state)
-            oof = np.zeros(y.shape, dtype=np.float64)
-            for train_idx, test_idx in folds.split(x):
-                coef, intercept = self._fit_lr(x[train_idx], y[train_idx])
-                oof[test_idx] = x[test_idx] @ coef.T + intercept
-            shift = tune_threshold_logits(oof, y)
-        self.threshold_logits_ = shift
+
+        def fold_logits(train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
+            coef, intercept = self._fit_lr(x[train_idx], y[train_idx])
+            return x[test_idx] @ coef.T + intercept
+
+        self.threshold_logits_ = (_out_of_fold_threshold_logits(y, fold_logits, self.random_state)
+                                  if self.tune_thresholds else np.zeros(y.shape[1], dtype=np.float64))
         return self
 
     def _fit_lr(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -428,28 +417,19 @@ class LexicalTouchpointHead:
 
     def fit(self, texts: Sequence[str], labels: Sequence[Sequence[str]]) -> Self:
         """``labels``: per sentence, the list of its touchpoints ([] = other)."""
-        from sklearn.model_selection import KFold
-
         self.taxonomy_ = load_taxonomy(self.taxonomy)
         names = self.taxonomy_.names
-        unknown = {lab for labs in labels for lab in labs} - set(names)
-        if unknown:
-            raise VocmineError(f"labels not in taxonomy {self.taxonomy_.name!r}: {', '.join(sorted(unknown))}")
+        y = _label_matrix(self.taxonomy_, labels)
         if len(texts) != len(labels):
             raise VocmineError(f"{len(texts)} texts but {len(labels)} label lists")
-        texts = [str(t or "") for t in texts]
-        y = np.asarray([[name in labs for name in names] for labs in labels], dtype=int)
-        self.model_ = self._new_model().fit_one_vs_rest(texts, y, names)
-        shift = np.zeros(len(names), dtype=np.float64)
-        if len(texts) >= MIN_TUNING_SENTENCES:
-            folds = KFold(n_splits=min(5, len(texts) // 4), shuffle=True, random_state=self.random_state)
-            oof = np.zeros(y.shape, dtype=np.float64)
-            chosen = np.asarray(texts, dtype=object)
-            for train_idx, test_idx in folds.split(chosen):
-                fold = self._new_model().fit_one_vs_rest(chosen[train_idx].tolist(), y[train_idx], names)
-                oof[test_idx] = fold.decision_function(chosen[test_idx].tolist())
-            shift = tune_threshold_logits(oof, y)
-        self.threshold_logits_ = shift
+        texts = np.asarray([str(t or "") for t in texts], dtype=object)
+        self.model_ = self._new_model().fit_one_vs_rest(texts.tolist(), y, names)
+
+        def fold_logits(train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
+            fold = self._new_model().fit_one_vs_rest(texts[train_idx].tolist(), y[train_idx], names)
+            return fold.decision_function(texts[test_idx].tolist())
+
+        self.threshold_logits_ = _out_of_fold_threshold_logits(y, fold_logits, self.random_state)
         return self
 
     @property
@@ -654,6 +634,32 @@ class BlendedTouchpointHead:
                 head = FineTunedTouchpointHead.load(directory, folder=part)
             members.append((part, head, weight))
         return cls(members, meta.get("tuning"))
+
+
+def _label_matrix(taxonomy: Taxonomy, labels: Sequence[Sequence[str]]) -> np.ndarray:
+    """(n, T) 0/1 matrix of each sentence's touchpoints; a label outside the taxonomy is an error."""
+    names = taxonomy.names
+    unknown = {lab for labs in labels for lab in labs} - set(names)
+    if unknown:
+        raise VocmineError(
+            f"labels not in taxonomy {taxonomy.name!r}: {', '.join(sorted(unknown))}; it has {', '.join(names)}"
+        )
+    return np.asarray([[name in labs for name in names] for labs in labels], dtype=int)
+
+
+def _out_of_fold_threshold_logits(y: np.ndarray, fold_logits: Any, random_state: int) -> np.ndarray:
+    """Per-touchpoint logit thresholds tuned on out-of-fold logits of a head's training rows;
+    ``fold_logits(train_idx, test_idx)`` fits the head's recipe on one part and scores the other. Below
+    :data:`MIN_TUNING_SENTENCES` rows every threshold stays at 0."""
+    from sklearn.model_selection import KFold
+
+    if len(y) < MIN_TUNING_SENTENCES:
+        return np.zeros(y.shape[1], dtype=np.float64)
+    folds = KFold(n_splits=min(5, len(y) // 4), shuffle=True, random_state=random_state)
+    oof = np.zeros(y.shape, dtype=np.float64)
+    for train_idx, test_idx in folds.split(y):
+        oof[test_idx] = fold_logits(train_idx, test_idx)
+    return tune_threshold_logits(oof, y)
 
 
 def tune_threshold_logits(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
