@@ -204,8 +204,12 @@ def main() -> None:
         "profile": str(profile_path.relative_to(REPO)) if profile_path else None,
     }
     from vocmine.models.embedders import default_e5_backend
+    from vocmine.models.finetune import inference_backend
 
-    out = RESULTS / f"bench_components_n{args.n}_{default_e5_backend()}{'_accurate' if args.accurate else ''}.json"
+    # The accurate run also names the fine-tuned encoders' backend ($VOCMINE_FT_BACKEND).
+    accurate = f"_accurate_ft-{inference_backend()}" if args.accurate else ""
+    result["fine_tuned_backend"] = inference_backend() if args.accurate else None
+    out = RESULTS / f"bench_components_n{args.n}_{default_e5_backend()}{accurate}.json"
     out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
     print(f"wrote {out.relative_to(REPO)}")
 

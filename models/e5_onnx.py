@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -179,9 +180,12 @@ def per_token_activations(model):  # noqa: ANN001, ANN201 - an onnx ModelProto, 
     return model
 
 
-def export_int8(target: Path, model_file: Path | None = None) -> Path:
-    """Export the torch port to ONNX, quantise its matrix products to int8 with per-token activation
-    scales, check it against the port, and keep it at ``target``.
+def export_quantised(module, example: tuple, path: Path, output_name: str,  # noqa: ANN001 - a torch module
+                     check: Callable[[Path], None] | None = None) -> Path:
+    """Export a torch ``module(input_ids, attention_mask)`` to ONNX at ``path`` with int8 matrix products
+    and per-token activation scales (:func:`per_token_activations`). The file is written under a temporary
+    name in ``path``'s folder and ``check(temporary_path)`` (which raises to refuse it) runs before the
+    rename, so a crash or a failed check leaves no file behind. Returns ``path``.
 
     Per-channel weights with ``reduce_range`` (7-bit weights) and MatMul only: the word-embedding lookup,
     the attention scores and the layer norms stay float32.
@@ -190,35 +194,46 @@ def export_int8(target: Path, model_file: Path | None = None) -> Path:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from vocmine.models.e5_torch import embed_texts
-
-    model, tokenizer = load_e5_torch(str(model_file) if model_file else None)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".export-") as work:
-        float_path, int8_path = Path(work) / "e5.onnx", Path(work) / "e5-int8.onnx"
-        ids, mask = tokenizer.pad_batch([tokenizer.encode(t) for t in CHECK_TEXTS[:2]])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".export-") as work:
+        float_path, int8_path = Path(work) / "float.onnx", Path(work) / "int8.onnx"
         with torch.inference_mode():
             torch.onnx.export(
-                _pooled(model), (ids, mask), str(float_path), input_names=["input_ids", "attention_mask"],
-                output_names=["vectors"], opset_version=17, dynamo=False,
+                module, example, str(float_path), input_names=["input_ids", "attention_mask"],
+                output_names=[output_name], opset_version=17, dynamo=False,
                 dynamic_axes={"input_ids": {0: "rows", 1: "tokens"}, "attention_mask": {0: "rows", 1: "tokens"},
-                              "vectors": {0: "rows"}},
+                              output_name: {0: "rows"}},
             )
         quantize_dynamic(float_path, int8_path, per_channel=True, reduce_range=True,
                          weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
         onnx.save(per_token_activations(onnx.load(str(int8_path))), str(int8_path))
-        expected = embed_texts(list(CHECK_TEXTS), model=model, tokenizer=tokenizer)
-        got = embed_with_session(_session(int8_path, 1), tokenizer, list(CHECK_TEXTS))
-        cosine = (expected * got).sum(1)
+        if check is not None:
+            check(int8_path)
+        os.replace(int8_path, path)
+    return path
+
+
+def export_int8(target: Path, model_file: Path | None = None) -> Path:
+    """Export the torch port (mean-pooled, normalised) with :func:`export_quantised` to ``target``, kept
+    only if it embeds :data:`CHECK_TEXTS` like the port."""
+    from vocmine.models.e5_torch import embed_texts
+
+    model, tokenizer = load_e5_torch(str(model_file) if model_file else None)
+    example = tokenizer.pad_batch([tokenizer.encode(t) for t in CHECK_TEXTS[:2]])
+    expected = embed_texts(list(CHECK_TEXTS), model=model, tokenizer=tokenizer)
+
+    def check(path: Path) -> None:
+        cosine = (expected * embed_with_session(session(path, 1), tokenizer, list(CHECK_TEXTS))).sum(1)
         if cosine.min() < MIN_CHECK_COSINE:
             raise RuntimeError(f"the int8 ONNX export of e5 does not embed like the torch port: cosines "
                                f"{np.round(cosine, 4).tolist()}, expected all >= {MIN_CHECK_COSINE}")
-        os.replace(int8_path, target)
-    logger.info("exported e5 to %s (check cosines %s)", target, np.round(cosine, 4).tolist())
-    return target
+        logger.info("exported e5 to %s (check cosines %s)", target, np.round(cosine, 4).tolist())
+
+    return export_quantised(_pooled(model), example, target, "vectors", check)
 
 
-def _session(path: Path, threads: int | None):  # noqa: ANN202 - an onnxruntime InferenceSession
+def session(path: Path, threads: int | None = None):  # noqa: ANN201 - an onnxruntime InferenceSession
+    """An ONNX Runtime CPU session for ``path`` (``threads`` None or 0: one per physical core)."""
     runtime = _runtime()
     options = runtime.SessionOptions()
     options.intra_op_num_threads = threads or 0  # 0: one per physical core
@@ -236,7 +251,7 @@ def load_e5_onnx(threads: int | None = None):  # noqa: ANN201 - (InferenceSessio
                        path.parent)
         export_int8(path)
         load_e5_torch.cache_clear()  # the export's float32 port (~440 MB) is not needed after it
-    return _session(path, threads), E5Tokenizer(read_e5_file(tensors=False))
+    return session(path, threads), E5Tokenizer(read_e5_file(tensors=False))
 
 
 def embed_with_session(session, tokenizer: E5Tokenizer, texts: list[str], prefix: str = "query: ",  # noqa: ANN001

@@ -32,7 +32,7 @@ def test_fit_separates_and_round_trips(tmp_path) -> None:
     predicted = np.array(["negative", "positive"])[logits.argmax(1)]
     assert (predicted == np.array(labels)).mean() >= 0.9
     model.save(tmp_path / "ft")
-    again = FineTunedClassifier.load(tmp_path / "ft")
+    again = FineTunedClassifier.load(tmp_path / "ft", backend="torch")
     # Adapters are stored in float16: scores agree to a small tolerance, decisions exactly.
     np.testing.assert_allclose(again.logits(texts), logits, atol=0.05)
     assert (again.logits(texts).argmax(1) == logits.argmax(1)).all()
@@ -62,3 +62,55 @@ def test_device_comes_from_the_environment_and_is_not_saved(tmp_path, monkeypatc
     assert model.device == "cpu"
     model.save(tmp_path / "ft")
     assert "device" not in json.loads((tmp_path / "ft" / "finetune.json").read_text())["settings"]
+
+
+@pytest.fixture(scope="module")
+def saved_model(tmp_path_factory):
+    """A tiny fine-tuned classifier saved to a folder (trained once for the int8 tests)."""
+    texts = POSITIVE + NEGATIVE
+    labels = ["positive"] * len(POSITIVE) + ["negative"] * len(NEGATIVE)
+    folder = tmp_path_factory.mktemp("ft") / "model"
+    FineTunedClassifier(["negative", "positive"], _settings()).fit(texts, labels).save(folder)
+    return folder
+
+
+def test_int8_backend_scores_like_torch_and_exports_once(saved_model, tmp_path, monkeypatch, caplog) -> None:
+    from vocmine.errors import VocmineError
+    from vocmine.models.finetune import int8_export_path
+
+    monkeypatch.setenv("VOCMINE_CACHE_DIR", str(tmp_path / "cache"))
+    texts = POSITIVE + NEGATIVE + ["El desayuno correcto, nada especial", "Check-in was quick"]
+    expected = FineTunedClassifier.load(saved_model, backend="torch").logits(texts)
+    int8 = FineTunedClassifier.load(saved_model, backend="onnx-int8")
+    assert int8.network is None and int8_export_path(saved_model).is_file()
+    got = int8.logits(texts)
+    assert got.shape == expected.shape
+    assert (got.argmax(1) == expected.argmax(1)).mean() >= 0.9
+    assert np.abs(got - expected).max() < 1.0
+    # The same text scores the same alone and in a batch (per-token activation scales).
+    np.testing.assert_allclose(int8.logits(texts[:1]), got[:1], atol=1e-4)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="vocmine.models.finetune"):
+        monkeypatch.setenv("VOCMINE_FT_BACKEND", "onnx-int8")
+        again = FineTunedClassifier.load(saved_model)
+    assert "exporting" not in caplog.text  # the cached export is reused
+    np.testing.assert_allclose(again.logits(texts), got, atol=1e-5)
+    with pytest.raises(VocmineError, match="backend='torch'"):
+        again.save(tmp_path / "copy")
+
+
+def test_int8_export_that_fails_its_check_leaves_no_file(saved_model, tmp_path, monkeypatch) -> None:
+    from vocmine.models import finetune
+
+    monkeypatch.setenv("VOCMINE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(finetune, "MAX_CHECK_DIFF", -1.0)  # no export can pass
+    with pytest.raises(RuntimeError, match="does not score like torch"):
+        FineTunedClassifier.load(saved_model, backend="onnx-int8")
+    assert not finetune.int8_export_path(saved_model).exists()
+    assert not any(p.suffix == ".onnx" for p in (tmp_path / "cache").rglob("*"))
+
+
+def test_unknown_backend_is_a_clear_error(saved_model, monkeypatch) -> None:
+    monkeypatch.setenv("VOCMINE_FT_BACKEND", "tensorrt")
+    with pytest.raises(ValueError, match="VOCMINE_FT_BACKEND"):
+        FineTunedClassifier.load(saved_model)
