@@ -66,6 +66,41 @@ def fit_component_head(train: pd.DataFrame, seed: int = 42, C: float = DEFAULT_C
     return head.fit_embeddings(X, train["label"].tolist())
 
 
+def cross_validate(train: pd.DataFrame, Cs: tuple[float, ...] = (2.0, 4.0, 8.0),
+                   cue_weights: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3), folds: int = 5, repeats: int = 3,
+                   seed: int = 42, embeddings: np.ndarray | None = None) -> pd.DataFrame:
+    """Macro-F1 per language of every (C, cue weight) by repeated stratified k-fold cross-validation on
+    ``train`` alone (folds stratified by language and label), the way the shipped C and
+    :data:`~vocmine.nlp.rational_emotional.CUE_WEIGHT` are chosen: the test split is never read here.
+    One row per setting: C, cue_weight, es, en, mean (of the two languages)."""
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    from vocmine.nlp.rational_emotional import cue_features
+
+    X = embeddings if embeddings is not None else _embed(train["text"].tolist())
+    cues = cue_features(train["text"].tolist())
+    y = train["label"].to_numpy()
+    language = train["language"].to_numpy()
+    strata = train["language"] + ":" + train["label"]
+    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
+    splits = list(splitter.split(X, strata))
+    rows = []
+    for C in Cs:
+        for weight in cue_weights:
+            features = np.hstack([X, weight * cues])
+            predicted = np.empty((repeats, len(y)), dtype=object)
+            for index, (fit_rows, held_rows) in enumerate(splits):
+                head = EmbeddingLogisticHead(C=C, class_weight="balanced", calibrate=True, random_state=seed)
+                head.fit_embeddings(features[fit_rows], y[fit_rows].tolist())
+                proba = head.predict_proba_embeddings(features[held_rows])
+                predicted[index // folds, held_rows] = np.asarray(head.labels_)[proba.argmax(axis=1)]
+            scores = {lang: float(np.mean([macro_f1(y[language == lang].tolist(),
+                                                    predicted[r, language == lang].tolist(), COMPONENT_LABELS)
+                                           for r in range(repeats)])) for lang in LANGUAGES}
+            rows.append({"C": C, "cue_weight": weight, **scores, "mean": float(np.mean(list(scores.values())))})
+    return pd.DataFrame(rows)
+
+
 @register("task", "component")
 class ComponentTask:
     """``vocmine train component`` / ``vocmine evaluate component``."""

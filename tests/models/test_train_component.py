@@ -60,3 +60,32 @@ def test_component_cue_features_follow_the_guideline() -> None:
                     strict=True))
     assert cues["feel"].tolist() == [1.0, 0.0]
     assert cues["treatment"][0] == 1.0 and cues["price"][1] == 1.0
+
+
+def test_round_2_rows_are_training_rows_from_reviews_round_1_never_drew() -> None:
+    raw = pd.read_csv(DATA_FILE, dtype={"row_id": str}, keep_default_na=False)
+    second = raw[raw["round"] == 2]
+    assert len(second) == 360 and set(second["split"]) == {"train"}
+    first_reviews = set(zip(raw.loc[raw["round"] == 1, "source"], raw.loc[raw["round"] == 1, "row_id"], strict=True))
+    assert not first_reviews & set(zip(second["source"], second["row_id"], strict=True))
+    annotations = pd.read_csv(DATA_FILE.parent / "round2_annotations.csv", dtype={"row_id": str})
+    merged = second.merge(annotations, on=["source", "row_id", "sentence_index", "text"], suffixes=("", "_ann"))
+    assert len(merged) == 360 and (merged["label"] == merged["label_ann"]).all()
+    agreed = merged["annotator_a"] == merged["annotator_b"]
+    assert (merged.loc[agreed, "label"] == merged.loc[agreed, "annotator_a"]).all()
+
+
+def test_cross_validate_scores_every_setting_per_language() -> None:
+    from vocmine.models.train_component import cross_validate
+
+    rng = np.random.default_rng(1)
+    labels = (["rational"] * 20 + ["emotional"] * 20) * 2
+    language = ["es"] * 40 + ["en"] * 40
+    sign = np.array([1.0 if label == "rational" else -1.0 for label in labels])
+    vectors = (rng.normal(0.0, 1.0, (80, 6)) + 1.5 * sign[:, None]).astype(np.float32)
+    texts = ["La comida estaba fría" if label == "rational" else "Me sentí ignorado" for label in labels]
+    train = pd.DataFrame({"text": texts, "label": labels, "language": language})
+    table = cross_validate(train, Cs=(1.0, 4.0), cue_weights=(0.0, 0.2), folds=4, repeats=2, embeddings=vectors)
+    assert len(table) == 4 and set(table.columns) == {"C", "cue_weight", "es", "en", "mean"}
+    assert table[["es", "en"]].min().min() > 0.8  # separable vectors are learned in every fold
+    np.testing.assert_allclose(table["mean"], (table["es"] + table["en"]) / 2)

@@ -2,7 +2,9 @@
 
 Run once (``python models/data/component/sample_sentences.py``) to rebuild the unlabelled sample
 (written to /tmp); the labels were then added by hand, sentence by sentence, into
-``component_labels.csv``. One sentence per review, sampled with a fixed seed and stratified by
+``component_labels.csv``. ``--round 2`` draws the second, English-only batch (2026-11-24, all of it
+training rows): it skips every review the first round drew, so no sentence's review sits on both sides
+of the train/test split. One sentence per review, sampled with a fixed seed and stratified by
 source and star/sentiment bucket, so that complaints (where
 emotional sentences about treatment are common) and praise are both well represented.
 """
@@ -18,7 +20,9 @@ import pandas as pd
 from vocmine.models.datasets import load_semeval16, shared_data_dir
 
 SEED = 20261123
+SEED_ROUND_2 = 20261124
 OUT = Path("/tmp/vocmine_component_unlabelled_sample.csv")
+LABELS = Path(__file__).resolve().parent / "component_labels.csv"
 _SPLIT = re.compile(r"(?<=[.!?¡¿])\s+|\n+")
 
 
@@ -33,8 +37,9 @@ def _bucket(stars: float) -> str:
 
 
 def _draw(frame: pd.DataFrame, text_col: str, bucket_col: str, per_bucket: dict[str, int], source: str,
-          language: str, rng: random.Random) -> list[dict]:
+          language: str, rng: random.Random, exclude: frozenset[tuple[str, str]] = frozenset()) -> list[dict]:
     rows = []
+    frame = frame[[(source, str(row_id)) not in exclude for row_id in frame["row_id"]]]
     for bucket, k in per_bucket.items():
         pool = frame[frame[bucket_col] == bucket].sample(frac=1.0, random_state=rng.randrange(10**6))
         taken = 0
@@ -65,33 +70,76 @@ def main(data: Path | None = None) -> pd.DataFrame:
     rest["b"] = rest["Polarity"].map(_bucket)
     rows += _draw(rest, "Opinion", "b", {"low": 25, "mid": 15, "high": 20}, "restaurants_es", "es", rng)
     for language, count in (("es", 100), ("en", 90)):
-        sem = load_semeval16(language, "train", data)
-        sem = sem[sem["text"].str.split().str.len().between(4, 35)].copy()
-        sem["row_id"] = sem["sentence_id"]
-        sem["b"] = sem["polarities"].map(
-            lambda p: "low" if "negative" in p else ("high" if "positive" in p else "mid"))
-        per = {"low": count * 2 // 5, "mid": count // 5, "high": count - count * 2 // 5 - count // 5}
-        rows += _draw(sem, "text", "b", per, f"semeval16_{language}", language, rng)
+        rows += _draw(_semeval(language, data), "text", "b", _semeval_buckets(count), f"semeval16_{language}",
+                      language, rng)
+    rows += _draw(_booking(data), "t", "b", {"low": 45, "high": 35}, "booking_britannia", "en", rng)
+    rows += _draw(_starbucks(data), "text", "b", {"low": 40, "mid": 20, "high": 30}, "starbucks_nyc_google",
+                  "en", rng)
+    rows += _draw(_airline(data), "t", "b", {"low": 45, "mid": 10, "high": 25}, "twitter_airline_sentiment",
+                  "en", rng)
+    frame = pd.DataFrame(rows).drop_duplicates("text")
+    frame.to_csv(OUT, index=False)
+    return frame
+
+
+def main_round_2(data: Path | None = None, out: Path = OUT) -> pd.DataFrame:
+    """The second, English-only batch: the same sources and strata as the first round's English part,
+    weighted towards low-star reviews (where emotional sentences are), skipping every review already
+    drawn and every sentence already labelled."""
+    data = shared_data_dir(data)
+    rng = random.Random(SEED_ROUND_2)
+    labelled = pd.read_csv(LABELS, dtype={"row_id": str})
+    exclude = frozenset(zip(labelled["source"], labelled["row_id"], strict=True))
+    rows: list[dict] = []
+    rows += _draw(_semeval("en", data), "text", "b", _semeval_buckets(80), "semeval16_en", "en", rng, exclude)
+    rows += _draw(_booking(data), "t", "b", {"low": 60, "high": 30}, "booking_britannia", "en", rng, exclude)
+    rows += _draw(_starbucks(data), "text", "b", {"low": 50, "mid": 25, "high": 30}, "starbucks_nyc_google",
+                  "en", rng, exclude)
+    rows += _draw(_airline(data), "t", "b", {"low": 50, "mid": 10, "high": 25}, "twitter_airline_sentiment",
+                  "en", rng, exclude)
+    frame = pd.DataFrame(rows).drop_duplicates("text")
+    frame = frame[~frame["text"].isin(set(labelled["text"]))]
+    frame.to_csv(out, index=False)
+    return frame
+
+
+def _semeval(language: str, data: Path) -> pd.DataFrame:
+    sem = load_semeval16(language, "train", data)
+    sem = sem[sem["text"].str.split().str.len().between(4, 35)].copy()
+    sem["row_id"] = sem["sentence_id"]
+    sem["b"] = sem["polarities"].map(lambda p: "low" if "negative" in p else ("high" if "positive" in p else "mid"))
+    return sem
+
+
+def _semeval_buckets(count: int) -> dict[str, int]:
+    return {"low": count * 2 // 5, "mid": count // 5, "high": count - count * 2 // 5 - count // 5}
+
+
+def _booking(data: Path) -> pd.DataFrame:
     book = pd.read_csv(data / "booking_britannia/train.csv")
     neg = book[["row_id", "Negative_Review"]].rename(columns={"Negative_Review": "t"}).assign(b="low")
     pos = book[["row_id", "Positive_Review"]].rename(columns={"Positive_Review": "t"}).assign(b="high")
     both = pd.concat([neg, pos])
     field = both["b"].map({"low": "Negative_Review", "high": "Positive_Review"})
     both["row_id"] = both["row_id"].astype(str) + ":" + field
-    both = both[~both["t"].str.strip().isin(["No Negative", "No Positive"])]
-    rows += _draw(both, "t", "b", {"low": 45, "high": 35}, "booking_britannia", "en", rng)
+    return both[~both["t"].str.strip().isin(["No Negative", "No Positive"])]
+
+
+def _starbucks(data: Path) -> pd.DataFrame:
     sbux = pd.read_csv(data / "starbucks_nyc_google/train.csv.gz", keep_default_na=False)
     sbux["row_id"] = sbux["source_file"] + "#" + sbux["item_index"].astype(str)
     sbux["b"] = sbux["stars"].astype(float).map(_bucket)
-    rows += _draw(sbux, "text", "b", {"low": 40, "mid": 20, "high": 30}, "starbucks_nyc_google", "en", rng)
+    return sbux
+
+
+def _airline(data: Path) -> pd.DataFrame:
     air = pd.read_csv(data / "twitter_airline_sentiment/train.csv")
     air["b"] = air["airline_sentiment"].map({"negative": "low", "neutral": "mid", "positive": "high"})
     air["t"] = air["text"]
-    rows += _draw(air, "t", "b", {"low": 45, "mid": 10, "high": 25}, "twitter_airline_sentiment", "en", rng)
-    frame = pd.DataFrame(rows).drop_duplicates("text")
-    frame.to_csv(OUT, index=False)
-    return frame
+    return air
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main_round_2() if "--round" in sys.argv and sys.argv[-1] == "2" else main()
