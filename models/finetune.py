@@ -152,6 +152,9 @@ class FineTunedClassifier:
         if self.device.startswith("cuda") and not torch.cuda.is_available():
             raise VocmineError(f"fine-tuning device {self.device!r} asked for (--device / VOCMINE_TORCH_DEVICE), "
                                "but this torch sees no CUDA GPU; use --device cpu")
+        # Seeded before the adapters are made: their A matrices start random, so a seed set later (as
+        # before 2026-11-24) left them to whatever the process had drawn before, and reruns differed.
+        torch.manual_seed(self.settings.seed)
         base, self.tokenizer = load_e5_torch(self.base_path)
         encoder = copy.deepcopy(base)
         for parameter in encoder.parameters():
@@ -198,7 +201,6 @@ class FineTunedClassifier:
                     hidden = layer(hidden, extended)
                 return self.head(self.dropout(mean_pool(hidden, mask)))
 
-        torch.manual_seed(self.settings.seed)
         self.network = Network(encoder, len(self.labels), self.settings.dropout).to(self.device)
 
     def _adapter_state(self) -> dict[str, Any]:
@@ -468,3 +470,80 @@ def int8_export_path(directory: Path | str, base_path: str | None = None) -> Pat
     name = (f"ft-{digest.hexdigest()[:16]}-{base.stem}-{base.stat().st_size}-ort{_runtime().__version__}"
             f"-int8-{RECIPE}.onnx")
     return cache_dir() / "models" / name
+
+
+class FineTunedBlend:
+    """A shipped model blended with a fine-tuned encoder: ``softmax((w * log p_encoder + (1 - w) *
+    log p_shipped) / T)``, the shape of every accurate variant that keeps its task's shipped model.
+
+    Subclasses name themselves (:attr:`KIND`, :attr:`META_FILE`, :attr:`DEFAULT_DIR`, :attr:`TASK`) and say
+    how the shipped member scores texts (:meth:`base_log_proba`) and where it is read from
+    (:meth:`load_base`). The folder holds ``e5_lora/`` (the encoder) and the meta file (weight,
+    temperature, label order, tuning figures); the shipped member stays in its own folder.
+    """
+
+    KIND = ""
+    META_FILE = ""
+    TASK = ""
+    DEFAULT_DIR = Path()
+    ENCODER_DIR = "e5_lora"
+    #: What the meta file says the other member is.
+    BASE_NOTE = ""
+
+    def __init__(self, base: Any, encoder: Any, weight: float, temperature: float,
+                 tuning: dict[str, Any] | None = None) -> None:
+        if list(encoder.labels) != list(base.labels_):
+            raise ValueError(f"encoder labels {encoder.labels} differ from the shipped model's {base.labels_}")
+        self.base, self.encoder = base, encoder
+        self.weight, self.temperature = float(weight), float(temperature)
+        self.tuning = tuning or {}
+        self.labels_ = list(base.labels_)
+
+    def base_log_proba(self, texts: list[str], embeddings: np.ndarray | None) -> np.ndarray:
+        """Log-probabilities of the shipped member, columns in :attr:`labels_` order."""
+        raise NotImplementedError
+
+    @classmethod
+    def load_base(cls, base_dir: Path | str | None) -> Any:
+        """The shipped member (its own folder by default)."""
+        raise NotImplementedError
+
+    def member_log_proba(self, texts: list[str], embeddings: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(log p of the fine-tuned encoder, log p of the shipped member)."""
+        from vocmine.models.heads import log_softmax
+
+        return log_softmax(self.encoder.logits(texts)), self.base_log_proba(texts, embeddings)
+
+    def blend(self, log_encoder: np.ndarray, log_base: np.ndarray) -> np.ndarray:
+        """Probabilities from the members' log-probabilities (:meth:`member_log_proba`)."""
+        from vocmine.models.heads import blend_proba
+
+        return blend_proba(log_encoder, log_base, self.weight, self.temperature)
+
+    def predict_proba(self, texts: list[str], embeddings: np.ndarray | None = None) -> np.ndarray:
+        texts = [str(t) for t in texts]
+        if not texts:
+            return np.zeros((0, len(self.labels_)), dtype=np.float32)
+        return self.blend(*self.member_log_proba(texts, embeddings))
+
+    def save(self, directory: Path | str) -> None:
+        """``e5_lora/`` (adapters and head) and the meta file; the shipped member is not copied."""
+        directory = Path(directory)
+        self.encoder.save(directory / self.ENCODER_DIR)
+        meta = {"kind": self.KIND, "weight": self.weight, "temperature": self.temperature, "labels": self.labels_,
+                "base": self.BASE_NOTE, "tuning": self.tuning}
+        (directory / self.META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", "utf-8")
+
+    @classmethod
+    def exists(cls, directory: Path | str) -> bool:
+        return (Path(directory) / cls.META_FILE).is_file()
+
+    @classmethod
+    def load(cls, directory: Path | str | None = None, base_dir: Path | str | None = None) -> Self:
+        directory = Path(directory or cls.DEFAULT_DIR)
+        if not cls.exists(directory):
+            raise ModelNotFoundError(f"no fine-tuned {cls.TASK} model in {directory} (expected {cls.META_FILE}; "
+                                     f"train one: vocmine train {cls.TASK} --finetune)")
+        meta = json.loads((directory / cls.META_FILE).read_text(encoding="utf-8"))
+        return cls(cls.load_base(base_dir), FineTunedClassifier.load(directory / cls.ENCODER_DIR), meta["weight"],
+                   meta["temperature"], meta.get("tuning"))

@@ -12,16 +12,15 @@ the held-out scores are honest). It costs one more encoder pass per text, so it 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 
-from vocmine.errors import ModelNotFoundError
-from vocmine.models.heads import BlendedHead, blend_proba, log_softmax
+from vocmine.models.finetune import FineTunedBlend
+from vocmine.models.heads import BlendedHead, log_softmax
 
 logger = logging.getLogger(__name__)
 
@@ -37,57 +36,23 @@ FINETUNE_RECIPE = {"epochs": 4, "frozen_layers": 0, "max_length": 128, "batch_si
 TUNING_BACKEND = "onnx-int8"
 
 
-class FineTunedSentimentModel:
+class FineTunedSentimentModel(FineTunedBlend):
     """``softmax((w * log p_encoder + (1 - w) * log p_blend) / T)`` over negative / neutral / positive."""
 
-    def __init__(self, base: BlendedHead, encoder: Any, weight: float, temperature: float,
-                 tuning: dict[str, Any] | None = None) -> None:
-        if list(encoder.labels) != list(base.labels_):
-            raise ValueError(f"encoder labels {encoder.labels} differ from the blend's {base.labels_}")
-        self.base, self.encoder = base, encoder
-        self.weight, self.temperature = float(weight), float(temperature)
-        self.tuning = tuning or {}
-        self.labels_ = list(base.labels_)
+    KIND = KIND
+    META_FILE = META_FILE
+    TASK = "sentiment"
+    DEFAULT_DIR = FT_WEIGHTS_DIR
+    BASE_NOTE = "the vocmine.sentiment.v1 weights (models/weights/sentiment)"
 
-    def member_log_proba(self, texts: list[str], embeddings: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(log p of the fine-tuned encoder, log p of the shipped blend)."""
-        return (log_softmax(self.encoder.logits(texts)),
-                np.log(self.base.predict_proba(texts, embeddings) + 1e-12))
-
-    def blend(self, log_encoder: np.ndarray, log_base: np.ndarray) -> np.ndarray:
-        """Probabilities from the members' log-probabilities (:meth:`member_log_proba`)."""
-        return blend_proba(log_encoder, log_base, self.weight, self.temperature)
-
-    def predict_proba(self, texts: list[str], embeddings: np.ndarray | None = None) -> np.ndarray:
-        texts = list(texts)
-        if not texts:
-            return np.zeros((0, len(self.labels_)), dtype=np.float32)
-        return self.blend(*self.member_log_proba(texts, embeddings))
-
-    def save(self, directory: Path | str) -> None:
-        """``e5_lora/`` (adapters and head) and ``sentiment_ft.json``; the blend is the shipped one."""
-        directory = Path(directory)
-        self.encoder.save(directory / ENCODER_DIR)
-        meta = {"kind": KIND, "weight": self.weight, "temperature": self.temperature, "labels": self.labels_,
-                "base": "the vocmine.sentiment.v1 weights (models/weights/sentiment)", "tuning": self.tuning}
-        (directory / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    def base_log_proba(self, texts: list[str], embeddings: np.ndarray | None) -> np.ndarray:
+        return np.log(self.base.predict_proba(texts, embeddings) + 1e-12)
 
     @classmethod
-    def exists(cls, directory: Path | str) -> bool:
-        return (Path(directory) / META_FILE).is_file()
-
-    @classmethod
-    def load(cls, directory: Path | str = FT_WEIGHTS_DIR, base_dir: Path | str | None = None) -> Self:
-        from vocmine.models.finetune import FineTunedClassifier
+    def load_base(cls, base_dir: Path | str | None) -> BlendedHead:
         from vocmine.models.train_sentiment import WEIGHTS_DIR
 
-        directory = Path(directory)
-        if not cls.exists(directory):
-            raise ModelNotFoundError(f"no fine-tuned sentiment model in {directory} (expected {META_FILE}; "
-                                     "train one: vocmine train sentiment --finetune)")
-        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
-        return cls(BlendedHead.load(base_dir or WEIGHTS_DIR), FineTunedClassifier.load(directory / ENCODER_DIR),
-                   meta["weight"], meta["temperature"], meta.get("tuning"))
+        return BlendedHead.load(base_dir or WEIGHTS_DIR)
 
 
 def train_sentiment_finetuned(data_dir: Path | None = None, out_dir: Path | None = None, seed: int = 42,

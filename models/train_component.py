@@ -107,11 +107,17 @@ class ComponentTask:
 
     name = "component"
 
-    def train(self, data_dir: Path | None = None, out_dir: Path | None = None, seed: int = 42) -> dict[str, Any]:
-        """Fit on the train split and save to ``out_dir`` (default: the shipped weights folder).
+    def train(self, data_dir: Path | None = None, out_dir: Path | None = None, seed: int = 42,
+              finetune: bool = False) -> dict[str, Any]:
+        """Fit on the train split and save to ``out_dir`` (default: the shipped weights folder); with
+        ``finetune``, the accurate variant (:mod:`vocmine.models.component_ft`, ~5 min on two CPU cores).
 
         ``data_dir`` is accepted for the common task signature and ignored: the data ship with the code.
         """
+        if finetune:
+            from vocmine.models.component_ft import train_component_finetuned
+
+            return train_component_finetuned(out_dir, seed)
         train = load_component_data(split="train")
         head = fit_component_head(train, seed=seed)
         target = Path(out_dir) if out_dir else WEIGHTS_DIR
@@ -119,14 +125,27 @@ class ComponentTask:
         logger.info("component model saved to %s (%d training sentences)", target, len(train))
         return {"weights": str(target), "n_train": len(train), "labels": head.labels_}
 
-    def evaluate(self, data_dir: Path | None = None, seed: int = 42, weights_dir: Path | None = None) -> pd.DataFrame:
-        """Macro-F1 per language on the held-out split: shipped model vs a TF-IDF + LR baseline fitted now."""
+    def evaluate(self, data_dir: Path | None = None, seed: int = 42, weights_dir: Path | None = None,
+                 ft_dir: Path | None = None) -> pd.DataFrame:
+        """Macro-F1 per language on the held-out split: the shipped model, the fine-tuned variant (and its
+        encoder alone) when its weights exist, and a TF-IDF + LR baseline fitted now."""
+        from vocmine.models.component_ft import FT_WEIGHTS_DIR, FineTunedComponentModel
+
         train = load_component_data(split="train")
         test = load_component_data(split="test")
         head = EmbeddingLogisticHead.load(weights_dir or WEIGHTS_DIR)
         test_vectors = _embed(test["text"].tolist())
         proba = head.predict_proba_embeddings(component_features(test["text"].tolist(), test_vectors))
         predictions = {"vocmine.component.v1": np.asarray(head.labels_)[proba.argmax(axis=1)]}
+        ft_dir = Path(ft_dir or FT_WEIGHTS_DIR)
+        if FineTunedComponentModel.exists(ft_dir):
+            ft = FineTunedComponentModel.load(ft_dir, base_dir=weights_dir)
+            texts = test["text"].tolist()
+            log_encoder, log_head = ft.member_log_proba(texts, test_vectors)
+            labels = np.asarray(ft.labels_)
+            predictions["vocmine.component.ft"] = labels[(ft.weight * log_encoder
+                                                          + (1 - ft.weight) * log_head).argmax(axis=1)]
+            predictions["e5 + LoRA (member alone)"] = labels[log_encoder.argmax(axis=1)]
         e5_only = fit_component_head(train, seed=seed, cues=False)
         proba = e5_only.predict_proba_embeddings(test_vectors)
         predictions["vocmine.e5_logreg.v1 (no cues)"] = np.asarray(e5_only.labels_)[proba.argmax(axis=1)]

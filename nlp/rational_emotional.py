@@ -5,7 +5,9 @@ emotional = about how the customer felt or was treated (ignored, delighted, anxi
 decision rules are in ``models/data/component/GUIDELINE.md``; the shipped model is a calibrated logistic
 head over the e5 sentence vectors the pipeline already computes plus a few guideline cue words, trained
 on the hand-labelled sentences in ``models/data/component`` (``vocmine train component``). Figures:
-``models/weights/component/README.md``.
+``models/weights/component/README.md``. The accurate variant ``vocmine.component.ft`` blends that head
+with an e5 fine-tuned for the task (:mod:`vocmine.models.component_ft`; one more encoder pass per
+sentence).
 
 Only Spanish and English are modelled; any other language is skipped with a reason, never guessed.
 """
@@ -28,6 +30,7 @@ from vocmine.registry import register
 logger = logging.getLogger(__name__)
 
 NAME = "vocmine.component.v1"
+FT_NAME = "vocmine.component.ft"
 EMBEDDER = "vocmine.e5_small.v1"
 MODELLED_LANGUAGES = frozenset({"es", "en"})
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "models" / "weights" / "component"
@@ -81,11 +84,26 @@ def component_features(texts: Sequence[str], embeddings: np.ndarray) -> np.ndarr
 
 
 @lru_cache(maxsize=4)
-def _load_head(directory: str):  # noqa: ANN202 - EmbeddingLogisticHead, imported lazily
-    """Weights are read once per process and folder (every batch of every run shares them)."""
+def _load_head(directory: str):  # noqa: ANN202 - EmbeddingLogisticHead or FineTunedComponentModel
+    """Weights are read once per process and folder (every batch of every run shares them): the shipped
+    head, or the fine-tuned variant when the folder holds one."""
+    from vocmine.models.component_ft import FineTunedComponentModel
     from vocmine.models.heads import EmbeddingLogisticHead
 
+    if FineTunedComponentModel.exists(directory):
+        return FineTunedComponentModel.load(directory)
     return EmbeddingLogisticHead.load(Path(directory))
+
+
+def component_proba(model, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:  # noqa: ANN001
+    """(n, 2) probabilities in ``model.labels_`` order from the shipped head (which reads e5 + cue columns)
+    or the fine-tuned variant (which also reads the texts through its own encoder)."""
+    from vocmine.models.heads import EmbeddingLogisticHead
+
+    texts = [str(t) for t in texts]
+    if isinstance(model, EmbeddingLogisticHead):
+        return model.predict_proba_embeddings(component_features(texts, embeddings))
+    return model.predict_proba(texts, np.asarray(embeddings))
 
 
 def skip_reason(language: str | None) -> str | None:
@@ -116,7 +134,7 @@ class ComponentAnnotator:
 
     def predict_proba(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
         """Calibrated probabilities (n, 2), columns in :attr:`labels` order."""
-        return _load_head(str(self.weights_dir)).predict_proba_embeddings(component_features(texts, embeddings))
+        return component_proba(_load_head(str(self.weights_dir)), texts, embeddings)
 
     def annotate(
         self, texts: Sequence[str], embeddings: np.ndarray, languages: Sequence[str | None]
@@ -135,12 +153,25 @@ class ComponentAnnotator:
                 modelled.append(i)
         if modelled:
             head = _load_head(str(self.weights_dir))
-            features = component_features([str(texts[i]) for i in modelled], np.asarray(embeddings)[modelled])
-            proba = head.predict_proba_embeddings(features)
+            proba = component_proba(head, [str(texts[i]) for i in modelled], np.asarray(embeddings)[modelled])
             for row, i in zip(proba, modelled, strict=True):
                 scores = {label: float(p) for label, p in zip(head.labels_, row, strict=True)}
                 results[i] = Annotation(head.labels_[int(np.argmax(row))], scores)
         return [r for r in results if r is not None]
+
+
+@register("annotator", FT_NAME)
+class FineTunedComponentAnnotator(ComponentAnnotator):
+    """The accurate variant: the shipped head blended with e5 fine-tuned for the component (model card). It
+    reads each sentence through its own encoder (one more pass) as well as the shared vector; choose it with
+    ``component = "vocmine.component.ft"`` under ``[analysis.annotators]``."""
+
+    name = FT_NAME
+
+    def __init__(self, weights_dir: Path | str | None = None) -> None:
+        from vocmine.models.component_ft import FT_WEIGHTS_DIR
+
+        super().__init__(weights_dir or FT_WEIGHTS_DIR)
 
 
 def predict_component(

@@ -270,7 +270,8 @@ def train(
     taxonomy: Annotated[str | None, typer.Option(help="Touchpoint taxonomy name or TOML file.")] = None,
     labels: Annotated[Path | None, typer.Option(help="CSV of labelled texts (touchpoints).")] = None,
     finetune: Annotated[bool, typer.Option(
-        help="Sentiment, emotion, touchpoints: fine-tune e5 with LoRA adapters (the accurate variants).")] = False,
+        help="Sentiment, emotion, component, touchpoints: fine-tune e5 with LoRA adapters (the accurate "
+             "variants).")] = False,
     device: Annotated[str, typer.Option(help="torch device for --finetune: cpu or cuda (hours vs minutes).")] = "cpu",
 ) -> None:
     """Reproduce a shipped model from the labelled data (deterministic for a seed)."""
