@@ -43,6 +43,7 @@ from bench_end_to_end import build_corpus, step_seconds  # noqa: E402
 #: ``--accurate``: the fine-tuned variants (each reads the text through its own encoder) and the restaurant
 #: taxonomy, whose auto head blends two fine-tuned heads with the linear and lexical heads.
 ACCURATE = {"sentiment": ("vocmine.sentiment.ft", {}), "emotion": ("vocmine.emotion.ft", {}),
+            "component": ("vocmine.component.ft", {}),
             "touchpoint": ("vocmine.touchpoint.v1", {"taxonomy": "restaurant"})}
 
 
