@@ -12,7 +12,7 @@ inference costs one plain encoder pass. That pass runs in torch (float32, as tra
 ``backend="onnx-int8"`` / ``$VOCMINE_FT_BACKEND``, in ONNX Runtime with int8 matrix products and per-token
 activation scales, like the e5 embedder's default backend (:mod:`vocmine.models.e5_onnx`): the merged
 network is exported once per machine into the cache folder, checked against torch, and then needs neither
-torch's copy of e5 (~0.3-0.45 GB per model) nor its time (~1.5-1.8x the speed).
+torch's copy of e5 (~0.3-0.45 GB per model) nor its time (1.6-2.0x the speed in the whole-stack benchmark).
 
 The shipped fine-tuned models adapt all 12 layers and were trained on a lent GPU (``device="cuda"``,
 minutes); the same code on two CPU cores takes hours (benchmarks/finetune_runs/README.md).
