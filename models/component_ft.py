@@ -29,7 +29,6 @@ logger = logging.getLogger(__name__)
 
 KIND = "vocmine.component.ft"
 META_FILE = "component_ft.json"
-ENCODER_DIR = "e5_lora"
 FT_WEIGHTS_DIR = Path(__file__).resolve().parent / "weights" / "component_ft"
 #: The encoder's recipe, fixed before the held-out check of 2026-11-24 (model card): adapters on the top
 #: six layers (the bottom six are computed once per sentence), up to 10 epochs, the best kept.
@@ -79,8 +78,8 @@ def train_component_finetuned(out_dir: Path | None = None, seed: int = 42, recip
     """Fine-tune the encoder on the training split minus the held-out 15% (the epoch kept is the best by
     mean per-language held-out macro-F1), tune the blend with a head refitted without those rows, save."""
     from vocmine.models.finetune import FineTunedClassifier, FineTuneSettings
-    from vocmine.models.heads import tune_blend
-    from vocmine.models.metrics import macro_f1
+    from vocmine.models.heads import blend_proba, tune_blend
+    from vocmine.models.metrics import macro_f1_by_group
     from vocmine.models.train_component import (
         COMPONENT_LABELS,
         WEIGHTS_DIR,
@@ -97,10 +96,8 @@ def train_component_finetuned(out_dir: Path | None = None, seed: int = 42, recip
     labels = np.asarray(COMPONENT_LABELS)
 
     def held_out_score(truth: list[str], logits: np.ndarray) -> float:
-        truth_arr, predicted = np.asarray(truth), labels[logits.argmax(1)]
-        return float(np.mean([macro_f1(truth_arr[languages == lang].tolist(),
-                                       predicted[languages == lang].tolist(), list(labels))
-                              for lang in np.unique(languages)]))
+        scores = macro_f1_by_group(truth, labels[logits.argmax(1)], languages, list(labels))
+        return float(np.mean(list(scores.values())))
 
     settings = FineTuneSettings(**{**FINETUNE_RECIPE, **(recipe or {})}, seed=seed)
     encoder = FineTunedClassifier(list(labels), settings).fit(
@@ -114,7 +111,7 @@ def train_component_finetuned(out_dir: Path | None = None, seed: int = 42, recip
     y = np.searchsorted(labels, train["label"][held].to_numpy())
     weight, temperature = tune_blend(log_encoder, log_head, y, languages)
     truth = train["label"][held].tolist()
-    members = {"blend": weight * log_encoder + (1 - weight) * log_head, "encoder": log_encoder, "head": log_head}
+    members = {"blend": blend_proba(log_encoder, log_head, weight), "encoder": log_encoder, "head": log_head}
     tuning = {"held_out_rows": int(held.sum()), "encoder_history": encoder.history,
               "held_out_mean_macro_f1": {name: round(held_out_score(truth, scores), 4)
                                          for name, scores in members.items()}}

@@ -223,7 +223,7 @@ def export_int8(target: Path, model_file: Path | None = None) -> Path:
     expected = embed_texts(list(CHECK_TEXTS), model=model, tokenizer=tokenizer)
 
     def check(path: Path) -> None:
-        cosine = (expected * embed_with_session(session(path, 1), tokenizer, list(CHECK_TEXTS))).sum(1)
+        cosine = (expected * embed_with_session(open_session(path, 1), tokenizer, list(CHECK_TEXTS))).sum(1)
         if cosine.min() < MIN_CHECK_COSINE:
             raise RuntimeError(f"the int8 ONNX export of e5 does not embed like the torch port: cosines "
                                f"{np.round(cosine, 4).tolist()}, expected all >= {MIN_CHECK_COSINE}")
@@ -232,7 +232,7 @@ def export_int8(target: Path, model_file: Path | None = None) -> Path:
     return export_quantised(_pooled(model), example, target, "vectors", check)
 
 
-def session(path: Path, threads: int | None = None):  # noqa: ANN201 - an onnxruntime InferenceSession
+def open_session(path: Path, threads: int | None = None):  # noqa: ANN201 - an onnxruntime InferenceSession
     """An ONNX Runtime CPU session for ``path`` (``threads`` None or 0: one per physical core)."""
     runtime = _runtime()
     options = runtime.SessionOptions()
@@ -251,7 +251,7 @@ def load_e5_onnx(threads: int | None = None):  # noqa: ANN201 - (InferenceSessio
                        path.parent)
         export_int8(path)
         load_e5_torch.cache_clear()  # the export's float32 port (~440 MB) is not needed after it
-    return session(path, threads), E5Tokenizer(read_e5_file(tensors=False))
+    return open_session(path, threads), E5Tokenizer(read_e5_file(tensors=False))
 
 
 def embed_with_session(session, tokenizer: E5Tokenizer, texts: list[str], prefix: str = "query: ",  # noqa: ANN001

@@ -415,8 +415,8 @@ class FineTunedClassifier:
         self.network.eval()
 
     def _open_int8(self, directory: Path) -> None:
-        from vocmine.models.e5_onnx import export_quantised, session
-        from vocmine.models.e5_torch import E5Tokenizer, read_e5_file
+        from vocmine.models.e5_onnx import export_quantised, open_session
+        from vocmine.models.e5_torch import E5Tokenizer, load_e5_torch, read_e5_file
 
         path = int8_export_path(directory, self.base_path)
         if not path.exists():
@@ -428,7 +428,7 @@ class FineTunedClassifier:
             expected = self.logits(list(CHECK_TEXTS))
 
             def check(candidate: Path) -> None:
-                self.session_ = session(candidate, 1)
+                self.session_ = open_session(candidate, 1)
                 got = self.logits(list(CHECK_TEXTS))
                 self.session_ = None
                 diff = float(np.abs(got - expected).max())
@@ -439,8 +439,9 @@ class FineTunedClassifier:
                 logger.info("exported %s to %s (max score difference %.3f)", directory, path, diff)
 
             export_quantised(self.network.eval(), example, path, "logits", check)
-            self.network = None  # torch's copy of e5 is not needed any more
-        self.session_ = session(path)
+            self.network = None  # torch's copy of e5 is not needed any more,
+            load_e5_torch.cache_clear()  # nor the float32 base it was copied from (~440 MB), as after e5's export
+        self.session_ = open_session(path)
         self.tokenizer = E5Tokenizer(read_e5_file(self.base_path, tensors=False))
 
 

@@ -26,7 +26,6 @@ logger = logging.getLogger(__name__)
 
 KIND = "vocmine.sentiment.ft"
 META_FILE = "sentiment_ft.json"
-ENCODER_DIR = "e5_lora"
 FT_WEIGHTS_DIR = Path(__file__).resolve().parent / "weights" / "sentiment_ft"
 #: The shipped encoder's recipe, chosen on the held-out 15% among GPU runs (model card): adapters on all
 #: 12 layers, 4 epochs, texts cut at 128 tokens.
@@ -65,7 +64,8 @@ def train_sentiment_finetuned(data_dir: Path | None = None, out_dir: Path | None
     from vocmine.models.embedders import E5Embedder
     from vocmine.models.embedding_cache import embed_with_disk_cache
     from vocmine.models.finetune import FineTunedClassifier, FineTuneSettings
-    from vocmine.models.heads import EmbeddingLogisticHead, TfidfLogisticHead, tune_blend
+    from vocmine.models.heads import EmbeddingLogisticHead, TfidfLogisticHead, blend_proba, tune_blend
+    from vocmine.models.metrics import macro_f1_by_group
 
     started = time.perf_counter()
     train = ts.build_train_frame(data_dir, seed).reset_index(drop=True)
@@ -74,9 +74,8 @@ def train_sentiment_finetuned(data_dir: Path | None = None, out_dir: Path | None
     labels = np.asarray(SENTIMENT_LABELS)
 
     def held_out_score(truth: list[str], logits: np.ndarray) -> float:
-        truth_arr, predicted = np.asarray(truth), labels[logits.argmax(1)]
-        return float(np.mean([ts.macro_f1(truth_arr[datasets == d], predicted[datasets == d], list(labels))
-                              for d in np.unique(datasets)]))
+        scores = macro_f1_by_group(truth, labels[logits.argmax(1)], datasets, list(labels))
+        return float(np.mean(list(scores.values())))
 
     if encoder_dir is not None:
         encoder = FineTunedClassifier.load(encoder_dir)
@@ -101,7 +100,7 @@ def train_sentiment_finetuned(data_dir: Path | None = None, out_dir: Path | None
     weight, temperature = tune_blend(log_encoder, log_blend, y, datasets)
     tuning = {"held_out_rows": int(dev.sum()), "encoder_history": encoder.history,
               "held_out_mean_macro_f1": round(held_out_score(held["label"].tolist(),
-                                                             weight * log_encoder + (1 - weight) * log_blend), 4)}
+                                                             blend_proba(log_encoder, log_blend, weight)), 4)}
     model = FineTunedSentimentModel(BlendedHead.load(ts.WEIGHTS_DIR), encoder, weight, temperature, tuning)
     target = Path(out_dir) if out_dir else FT_WEIGHTS_DIR
     model.save(target)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from vocmine.models.heads import EmbeddingLogisticHead, TfidfLogisticHead
-from vocmine.models.metrics import figure_row, figures_frame, macro_f1
+from vocmine.models.metrics import figure_row, figures_frame, macro_f1, macro_f1_by_group
 from vocmine.nlp.rational_emotional import component_features
 from vocmine.registry import register
 
@@ -94,9 +94,8 @@ def cross_validate(train: pd.DataFrame, Cs: tuple[float, ...] = (2.0, 4.0, 8.0),
                 head.fit_embeddings(features[fit_rows], y[fit_rows].tolist())
                 proba = head.predict_proba_embeddings(features[held_rows])
                 predicted[index // folds, held_rows] = np.asarray(head.labels_)[proba.argmax(axis=1)]
-            scores = {lang: float(np.mean([macro_f1(y[language == lang].tolist(),
-                                                    predicted[r, language == lang].tolist(), COMPONENT_LABELS)
-                                           for r in range(repeats)])) for lang in LANGUAGES}
+            by_repeat = [macro_f1_by_group(y, predicted[r], language, COMPONENT_LABELS) for r in range(repeats)]
+            scores = {lang: float(np.mean([repeat[lang] for repeat in by_repeat])) for lang in LANGUAGES}
             rows.append({"C": C, "cue_weight": weight, **scores, "mean": float(np.mean(list(scores.values())))})
     return pd.DataFrame(rows)
 
@@ -143,8 +142,7 @@ class ComponentTask:
             texts = test["text"].tolist()
             log_encoder, log_head = ft.member_log_proba(texts, test_vectors)
             labels = np.asarray(ft.labels_)
-            predictions["vocmine.component.ft"] = labels[(ft.weight * log_encoder
-                                                          + (1 - ft.weight) * log_head).argmax(axis=1)]
+            predictions["vocmine.component.ft"] = labels[ft.blend(log_encoder, log_head).argmax(axis=1)]
             predictions["e5 + LoRA (member alone)"] = labels[log_encoder.argmax(axis=1)]
         e5_only = fit_component_head(train, seed=seed, cues=False)
         proba = e5_only.predict_proba_embeddings(test_vectors)
