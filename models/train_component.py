@@ -23,7 +23,7 @@ import pandas as pd
 
 from vocmine.models.heads import EmbeddingLogisticHead, TfidfLogisticHead
 from vocmine.models.metrics import figure_row, figures_frame, macro_f1, macro_f1_by_group
-from vocmine.nlp.rational_emotional import component_features
+from vocmine.nlp.rational_emotional import CUE_WEIGHT, component_features
 from vocmine.registry import register
 
 logger = logging.getLogger(__name__)
@@ -53,12 +53,13 @@ def _embed(texts: list[str], embedder: Any = None) -> np.ndarray:
 
 
 def fit_component_head(train: pd.DataFrame, seed: int = 42, C: float = DEFAULT_C,
-                       embeddings: np.ndarray | None = None, cues: bool = True) -> EmbeddingLogisticHead:
+                       embeddings: np.ndarray | None = None, cues: bool = True,
+                       cue_weight: float = CUE_WEIGHT) -> EmbeddingLogisticHead:
     """Fit the shipped model's head on ``train`` (columns text, label): e5 vectors plus the guideline cue
-    columns (``cues=False``: e5 only, the comparison reported in the model card)."""
+    columns times ``cue_weight`` (``cues=False``: e5 only, the comparison reported in the model card)."""
     X = embeddings if embeddings is not None else _embed(train["text"].tolist())
     if cues:
-        X = component_features(train["text"].tolist(), X)
+        X = component_features(train["text"].tolist(), X, cue_weight)
     head = EmbeddingLogisticHead(
         C=C, class_weight="balanced", calibrate=True, random_state=seed,
         data_description=f"models/data/component/component_labels.csv, split=train ({len(train)} sentences, es+en)",
@@ -75,10 +76,8 @@ def cross_validate(train: pd.DataFrame, Cs: tuple[float, ...] = (2.0, 4.0, 8.0),
     One row per setting: C, cue_weight, es, en, mean (of the two languages)."""
     from sklearn.model_selection import RepeatedStratifiedKFold
 
-    from vocmine.nlp.rational_emotional import cue_features
-
     X = embeddings if embeddings is not None else _embed(train["text"].tolist())
-    cues = cue_features(train["text"].tolist())
+    texts = train["text"].tolist()
     y = train["label"].to_numpy()
     language = train["language"].to_numpy()
     strata = train["language"] + ":" + train["label"]
@@ -87,11 +86,10 @@ def cross_validate(train: pd.DataFrame, Cs: tuple[float, ...] = (2.0, 4.0, 8.0),
     rows = []
     for C in Cs:
         for weight in cue_weights:
-            features = np.hstack([X, weight * cues])
+            features = component_features(texts, X, weight)
             predicted = np.empty((repeats, len(y)), dtype=object)
             for index, (fit_rows, held_rows) in enumerate(splits):
-                head = EmbeddingLogisticHead(C=C, class_weight="balanced", calibrate=True, random_state=seed)
-                head.fit_embeddings(features[fit_rows], y[fit_rows].tolist())
+                head = fit_component_head(train.iloc[fit_rows], seed, C, X[fit_rows], cue_weight=weight)
                 proba = head.predict_proba_embeddings(features[held_rows])
                 predicted[index // folds, held_rows] = np.asarray(head.labels_)[proba.argmax(axis=1)]
             by_repeat = [macro_f1_by_group(y, predicted[r], language, COMPONENT_LABELS) for r in range(repeats)]
@@ -109,7 +107,7 @@ class ComponentTask:
     def train(self, data_dir: Path | None = None, out_dir: Path | None = None, seed: int = 42,
               finetune: bool = False) -> dict[str, Any]:
         """Fit on the train split and save to ``out_dir`` (default: the shipped weights folder); with
-        ``finetune``, the accurate variant (:mod:`vocmine.models.component_ft`, ~5 min on two CPU cores).
+        ``finetune``, the accurate variant (:mod:`vocmine.models.component_ft`, ~30 min on two CPU cores).
 
         ``data_dir`` is accepted for the common task signature and ignored: the data ship with the code.
         """

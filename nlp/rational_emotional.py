@@ -77,10 +77,11 @@ def cue_features(texts: Sequence[str]) -> np.ndarray:
     return np.array([[1.0 if p.search(t) else 0.0 for p in _CUE_PATTERNS] for t in folded], dtype=np.float32)
 
 
-def component_features(texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
-    """What the component head reads: the e5 vector followed by the weighted cue columns."""
+def component_features(texts: Sequence[str], embeddings: np.ndarray, cue_weight: float = CUE_WEIGHT) -> np.ndarray:
+    """What the component head reads: the e5 vector followed by the cue columns times ``cue_weight`` (the
+    shipped :data:`CUE_WEIGHT`; cross-validation tries others)."""
     embeddings = np.asarray(embeddings, dtype=np.float32).reshape(len(texts), -1)
-    return np.hstack([embeddings, CUE_WEIGHT * cue_features(texts)])
+    return np.hstack([embeddings, cue_weight * cue_features(texts)])
 
 
 @lru_cache(maxsize=4)

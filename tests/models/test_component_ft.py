@@ -12,7 +12,7 @@ from vocmine.errors import ModelNotFoundError  # noqa: E402
 from vocmine.models.component_ft import (  # noqa: E402
     META_FILE,
     FineTunedComponentModel,
-    held_out_mask,
+    cross_validated_members,
     train_component_finetuned,
 )
 from vocmine.models.finetune import FineTunedClassifier, FineTuneSettings  # noqa: E402
@@ -40,8 +40,12 @@ def test_train_writes_a_blend_that_loads_and_predicts(trained) -> None:
     folder, summary = trained
     assert (folder / META_FILE).is_file() and (folder / "e5_lora" / "finetune.json").is_file()
     assert 0.0 <= summary["weight"] <= 1.0 and summary["temperature"] > 0
-    assert summary["held_out_rows"] == 8  # 15% of 48, stratified by language and label
-    assert set(summary["held_out_mean_macro_f1"]) == {"blend", "encoder", "head"}
+    assert summary["rows"] == 48 and len(summary["out_of_fold_by_epoch"]) == TINY["epochs"]
+    assert summary["out_of_fold_by_epoch"][summary["epoch"] - 1] == max(summary["out_of_fold_by_epoch"])
+    assert set(summary["out_of_fold_mean_macro_f1"]) == {"blend", "encoder", "head"}
+    # the shipped encoder saw every training row and stopped at the epoch the folds chose
+    encoder = FineTunedClassifier.load(folder / "e5_lora")
+    assert encoder.settings.stop_after == summary["epoch"] and len(encoder.history) == summary["epoch"]
     model = FineTunedComponentModel.load(folder)
     assert model.labels_ == ["emotional", "rational"]
     texts = ["El camarero nos ignoró toda la noche", "The room was small but clean"]
@@ -81,11 +85,37 @@ def test_weight_zero_is_the_shipped_head_and_errors_are_clear(trained, tmp_path)
         FineTunedComponentModel.load(tmp_path / "nothing")
 
 
-def test_held_out_rows_are_stratified_and_fixed_by_the_seed() -> None:
-    frame = pd.DataFrame({"language": ["es"] * 40 + ["en"] * 40,
-                          "label": (["rational"] * 30 + ["emotional"] * 10) * 2})
-    mask = held_out_mask(frame, seed=42)
-    assert mask.sum() == 12
-    held = frame[mask].groupby(["language", "label"]).size()
-    assert held.min() >= 1 and held[("es", "rational")] == held[("en", "rational")]
-    assert (held_out_mask(frame, seed=42) == mask).all()
+def test_every_training_row_gets_out_of_fold_scores_from_both_members() -> None:
+    from vocmine.models.train_component import _embed, load_component_data
+
+    train = load_component_data(split="train").groupby(["language", "label"]).head(5).reset_index(drop=True)
+    vectors = _embed(train["text"].tolist())
+    settings = FineTuneSettings(**TINY)
+    log_encoder, log_head = cross_validated_members(train, vectors, settings, folds=2)
+    assert log_encoder.shape == (TINY["epochs"], 20, 2) and log_head.shape == (20, 2)
+    np.testing.assert_allclose(np.exp(log_encoder).sum(-1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(np.exp(log_head).sum(-1), 1.0, atol=1e-5)
+
+
+def test_stop_after_keeps_the_schedule_but_trains_fewer_epochs() -> None:
+    texts = ["Nos atendieron con mucho cariño", "El parking cuesta 20 euros", "I felt ignored", "Room 12 had no kettle"]
+    labels = ["emotional", "rational", "emotional", "rational"]
+    dev = ["Me sentí como en casa", "Checkout is at noon"]
+
+    def run(stop_after: int | None) -> tuple[FineTunedClassifier, list[np.ndarray]]:
+        seen: list[np.ndarray] = []
+
+        def keep(_truth: list[str], logits: np.ndarray) -> float:
+            seen.append(logits.copy())
+            return float(len(seen))
+
+        settings = FineTuneSettings(**TINY, stop_after=stop_after)
+        model = FineTunedClassifier(["emotional", "rational"], settings)
+        model.fit(texts, labels, dev, ["emotional", "rational"], keep)
+        return model, seen
+
+    stopped, stopped_scores = run(1)
+    _, full_scores = run(None)
+    assert [record["epoch"] for record in stopped.history] == [1] and len(full_scores) == TINY["epochs"]
+    # the first epoch is the same step for step: the learning rates follow the full schedule
+    np.testing.assert_allclose(stopped_scores[0], full_scores[0], atol=1e-6)
