@@ -21,12 +21,17 @@ import logging
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from vocmine.models.finetune import FineTunedBlend
 from vocmine.models.heads import EmbeddingLogisticHead, log_softmax
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from vocmine.models.finetune import FineTuneSettings
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +39,8 @@ KIND = "vocmine.component.ft"
 META_FILE = "component_ft.json"
 FT_WEIGHTS_DIR = Path(__file__).resolve().parent / "weights" / "component_ft"
 #: The encoder's recipe, fixed before the held-out check of 2026-11-24 (model card): adapters on the top
-#: six layers (the bottom six are computed once per sentence), up to 10 epochs, the best kept.
+#: six layers (the bottom six are computed once per sentence), a 10-epoch schedule; the folds' out-of-fold
+#: curve chooses where the shipped encoder stops.
 FINETUNE_RECIPE = {"epochs": 10, "frozen_layers": 6, "max_length": 64, "batch_size": 16, "learning_rate": 5e-4,
                    "head_learning_rate": 2e-3, "rank": 16}
 #: Folds of the cross-validation that chooses the epoch and the blend.
@@ -65,7 +71,7 @@ class FineTunedComponentModel(FineTunedBlend):
         return EmbeddingLogisticHead.load(Path(base_dir or WEIGHTS_DIR))
 
 
-def cross_validated_members(train: Any, vectors: np.ndarray, settings: Any, seed: int = 42,
+def cross_validated_members(train: pd.DataFrame, vectors: np.ndarray, settings: FineTuneSettings, seed: int = 42,
                             folds: int = FOLDS) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold log-probabilities of both members on every training row.
 
