@@ -98,7 +98,7 @@ def cross_validated_members(train: pd.DataFrame, vectors: np.ndarray, settings: 
         def keep(truth: list[str], logits: np.ndarray, held_rows: np.ndarray = held_rows,
                  per_epoch: list[np.ndarray] = per_epoch) -> float:
             per_epoch.append(log_softmax(logits))
-            return mean_macro_f1(truth, logits, languages[held_rows])
+            return score_by_language(truth, logits, languages[held_rows])
 
         FineTunedClassifier(COMPONENT_LABELS, settings).fit(
             texts[fit_rows].tolist(), y[fit_rows].tolist(), texts[held_rows].tolist(), y[held_rows].tolist(), keep)
@@ -110,14 +110,13 @@ def cross_validated_members(train: pd.DataFrame, vectors: np.ndarray, settings: 
     return log_encoder, log_head
 
 
-def mean_macro_f1(truth: Any, scores: np.ndarray, languages: Any) -> float:
+def score_by_language(truth: Any, scores: np.ndarray, languages: Any) -> float:
     """Macro-F1 per language of ``scores``' argmax (columns in label order), averaged over the languages."""
-    from vocmine.models.metrics import macro_f1_by_group
+    from vocmine.models.metrics import mean_macro_f1_by_group
     from vocmine.models.train_component import COMPONENT_LABELS
 
     labels = np.asarray(COMPONENT_LABELS)
-    return float(np.mean(list(macro_f1_by_group(list(truth), labels[scores.argmax(1)], np.asarray(languages),
-                                                list(labels)).values())))
+    return mean_macro_f1_by_group(truth, labels[scores.argmax(1)], languages, list(labels))
 
 
 def train_component_finetuned(out_dir: Path | None = None, seed: int = 42, recipe: dict[str, Any] | None = None,
@@ -136,7 +135,7 @@ def train_component_finetuned(out_dir: Path | None = None, seed: int = 42, recip
     settings = FineTuneSettings(**{**FINETUNE_RECIPE, **(recipe or {})}, seed=seed)
     vectors = _embed(train["text"].tolist())
     log_encoder, log_head = cross_validated_members(train, vectors, settings, seed, folds)
-    by_epoch = [round(mean_macro_f1(truth, scores, languages), 4) for scores in log_encoder]
+    by_epoch = [round(score_by_language(truth, scores, languages), 4) for scores in log_encoder]
     epoch = int(np.argmax(by_epoch)) + 1
     y = np.searchsorted(COMPONENT_LABELS, train["label"].to_numpy())
     weight, temperature = tune_blend(log_encoder[epoch - 1], log_head, y, languages)
@@ -145,7 +144,7 @@ def train_component_finetuned(out_dir: Path | None = None, seed: int = 42, recip
     tuning = {"selection": f"{folds}-fold cross-validation on the training split (stratified by language and "
                            f"label, seed {seed})",
               "rows": len(train), "out_of_fold_by_epoch": by_epoch, "epoch": epoch,
-              "out_of_fold_mean_macro_f1": {name: round(mean_macro_f1(truth, scores, languages), 4)
+              "out_of_fold_mean_macro_f1": {name: round(score_by_language(truth, scores, languages), 4)
                                             for name, scores in members.items()}}
     final = FineTuneSettings(**{**asdict(settings), "stop_after": epoch})
     encoder = FineTunedClassifier(COMPONENT_LABELS, final).fit(train["text"].tolist(), truth)

@@ -590,14 +590,13 @@ def tune_blend(
     The weight maximises macro-F1 averaged over ``groups`` (one per data set, so a big corpus does not
     decide alone); the temperature then minimises the held-out log-loss of the blend.
     """
-    from vocmine.models.metrics import macro_f1_by_group
+    from vocmine.models.metrics import mean_macro_f1_by_group
 
     group_arr = np.asarray(groups if groups is not None else ["all"] * len(y_index))
     best_weight, best_score = 0.5, -1.0
     for weight in grid:
         predicted = blend_proba(log_a, log_b, float(weight)).argmax(axis=1)
-        scores = macro_f1_by_group(y_index, predicted, group_arr, list(range(log_a.shape[1])))
-        score = float(np.mean(list(scores.values())))
+        score = mean_macro_f1_by_group(y_index, predicted, group_arr, list(range(log_a.shape[1])))
         if score > best_score + 1e-9:
             best_weight, best_score = float(weight), score
     temperature = fit_temperature(best_weight * log_a + (1.0 - best_weight) * log_b, y_index)

@@ -65,7 +65,7 @@ def train_sentiment_finetuned(data_dir: Path | None = None, out_dir: Path | None
     from vocmine.models.embedding_cache import embed_with_disk_cache
     from vocmine.models.finetune import FineTunedClassifier, FineTuneSettings
     from vocmine.models.heads import EmbeddingLogisticHead, TfidfLogisticHead, blend_proba, tune_blend
-    from vocmine.models.metrics import macro_f1_by_group
+    from vocmine.models.metrics import mean_macro_f1_by_group
 
     started = time.perf_counter()
     train = ts.build_train_frame(data_dir, seed).reset_index(drop=True)
@@ -74,8 +74,7 @@ def train_sentiment_finetuned(data_dir: Path | None = None, out_dir: Path | None
     labels = np.asarray(SENTIMENT_LABELS)
 
     def held_out_score(truth: list[str], logits: np.ndarray) -> float:
-        scores = macro_f1_by_group(truth, labels[logits.argmax(1)], datasets, list(labels))
-        return float(np.mean(list(scores.values())))
+        return mean_macro_f1_by_group(truth, labels[logits.argmax(1)], datasets, list(labels))
 
     if encoder_dir is not None:
         encoder = FineTunedClassifier.load(encoder_dir)

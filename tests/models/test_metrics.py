@@ -11,6 +11,8 @@ from vocmine.models.metrics import (
     figure_row,
     figures_frame,
     macro_f1,
+    macro_f1_by_group,
+    mean_macro_f1_by_group,
     per_class_report,
 )
 
@@ -27,6 +29,20 @@ def test_macro_f1_perfect_and_constant_predictor() -> None:
 def test_macro_f1_empty_raises() -> None:
     with pytest.raises(ValueError):
         macro_f1([], [])
+
+
+def test_group_figures_weigh_every_group_alike() -> None:
+    # Spanish: 2 rows, both right (2/3 over three labels: neutral is absent and scores 0); English: 4 rows,
+    # one "positive" read as "negative" (0.489). Each group counts once in the mean, whatever its size.
+    truth = ["negative", "positive", "negative", "positive", "positive", "negative"]
+    predicted = ["negative", "positive", "negative", "negative", "positive", "negative"]
+    groups = ["es", "es", "en", "en", "en", "en"]
+    by_group = macro_f1_by_group(truth, predicted, groups, LABELS)
+    assert list(by_group) == ["en", "es"]
+    assert by_group["es"] == pytest.approx(2 / 3)
+    assert by_group["en"] == pytest.approx(macro_f1(truth[2:], predicted[2:], LABELS))
+    assert mean_macro_f1_by_group(truth, predicted, groups, LABELS) == pytest.approx(
+        (by_group["es"] + by_group["en"]) / 2)
 
 
 def test_per_class_report_counts_support() -> None:
