@@ -108,6 +108,7 @@ def run_sentiment(args: argparse.Namespace, settings, out: Path) -> dict:  # noq
     from vocmine.models import train_sentiment as ts
     from vocmine.models.datasets import SENTIMENT_LABELS
     from vocmine.models.finetune import FineTunedClassifier
+    from vocmine.models.metrics import mean_macro_f1_by_group
 
     train = ts.build_train_frame()
     if args.rows:
@@ -118,9 +119,7 @@ def run_sentiment(args: argparse.Namespace, settings, out: Path) -> dict:  # noq
     labels = np.asarray(SENTIMENT_LABELS)
 
     def score(truth: list[str], logits: np.ndarray) -> float:
-        predicted, truth_arr = labels[logits.argmax(1)], np.asarray(truth)
-        return float(np.mean([ts.macro_f1(truth_arr[datasets == d], predicted[datasets == d], SENTIMENT_LABELS)
-                              for d in np.unique(datasets)]))
+        return mean_macro_f1_by_group(truth, labels[logits.argmax(1)], datasets, SENTIMENT_LABELS)
 
     classifier = FineTunedClassifier(list(SENTIMENT_LABELS), settings)
     classifier.fit(train["text"][~dev].tolist(), train["label"][~dev].tolist(), train["text"][dev].tolist(),
