@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from vocmine.models.heads import EmbeddingLogisticHead, TfidfLogisticHead
-from vocmine.models.metrics import figure_row, figures_frame, macro_f1, macro_f1_by_group
+from vocmine.models.metrics import figures_frame, macro_f1_by_group, macro_f1_row
 from vocmine.nlp.rational_emotional import CUE_WEIGHT, component_features
 from vocmine.registry import register
 
@@ -152,6 +152,6 @@ class ComponentTask:
             mask = np.ones(len(test), bool) if language == "all" else (test["language"] == language).to_numpy()
             truth = test.loc[mask, "label"].tolist()
             for model, pred in predictions.items():
-                rows.append(figure_row("component", "component_labels", language, "test", model, "macro_f1",
-                                       macro_f1(truth, pred[mask].tolist(), labels=COMPONENT_LABELS), int(mask.sum())))
+                rows.append(macro_f1_row("component", "component_labels", language, "test", model, truth,
+                                         pred[mask].tolist(), COMPONENT_LABELS))
         return figures_frame(rows)

@@ -41,7 +41,7 @@ from sklearn.model_selection import train_test_split
 from vocmine.errors import ModelNotFoundError, NotFittedError
 from vocmine.models.datasets import shared_data_dir
 from vocmine.models.heads import fit_temperature, log_softmax, softmax
-from vocmine.models.metrics import figure_row, figures_frame, macro_f1
+from vocmine.models.metrics import figures_frame, macro_f1_row
 from vocmine.registry import register
 
 logger = logging.getLogger(__name__)
@@ -570,6 +570,6 @@ class EmotionTask:
                     member = "e5 + LoRA member" if model.encoder is not None else "e5 + LR member"
                     predictions[f"{member} (argmax, untuned)"] = [CLASSES[i] for i in second[0].argmax(1)]
                 for model_name, predicted in predictions.items():
-                    rows.append(figure_row("emotion", "emoevent", language, split_name, model_name, "macro_f1",
-                                           macro_f1(truth, predicted, labels=CLASSES), len(truth)))
+                    rows.append(macro_f1_row("emotion", "emoevent", language, split_name, model_name, truth,
+                                             predicted, CLASSES))
         return figures_frame(rows)

@@ -305,8 +305,6 @@ def evaluate(
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures as JSON.")] = None,
 ) -> None:
     """Print measured figures per data set and language, next to the baselines of the same run."""
-    import pandas as pd
-
     from vocmine import registry
 
     tasks = [task] if task else registry.names("task")
@@ -321,15 +319,26 @@ def evaluate(
         except VocmineError as error:
             raise _fail(error, EXIT_USAGE) from None
     figures = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    table = Table(title="vocmine evaluate")
-    for column in figures.columns:
-        table.add_column(str(column))
-    for row in figures.itertuples(index=False):
-        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
-    console.print(table)
+    console.print(_figures_table(figures))
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         figures.to_json(json_out, orient="records", indent=2)
+
+
+def _figures_table(figures: pd.DataFrame) -> Table:
+    """The figures as a Rich table; a bootstrap interval, where the row has one, as one "95% CI" column."""
+    shown = figures.copy()
+    if {"ci_low", "ci_high"} <= set(shown.columns):
+        shown["95% CI"] = [
+            "–" if pd.isna(low) else f"[{low:.3f}, {high:.3f}]"
+            for low, high in zip(shown.pop("ci_low"), shown.pop("ci_high"), strict=True)
+        ]
+    table = Table(title="vocmine evaluate")
+    for column in shown.columns:
+        table.add_column(str(column))
+    for row in shown.itertuples(index=False):
+        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+    return table
 
 
 def _register_service_commands() -> None:

@@ -59,6 +59,7 @@ def run_emotion(args: argparse.Namespace, settings, out: Path) -> dict:  # noqa:
     import pandas as pd
 
     from vocmine.models import train_emotion as te
+    from vocmine.models.metrics import macro_f1
 
     splits = te.cap_fit_rows(te.emotion_splits(), args.rows)
     if args.goemotions:
@@ -76,8 +77,8 @@ def run_emotion(args: argparse.Namespace, settings, out: Path) -> dict:  # noqa:
         head = model.head(lang)
         decided = [te.CLASSES[i] for i in head.decide(head.proba(logits))]
         encoder_only = [te.CLASSES[i] for i in (second[0] if second else tfidf).argmax(1)]
-        result[lang] = {"blend_tuned": te.macro_f1(truth, decided, labels=te.CLASSES),
-                        "encoder_argmax": te.macro_f1(truth, encoder_only, labels=te.CLASSES),
+        result[lang] = {"blend_tuned": macro_f1(truth, decided, labels=te.CLASSES),
+                        "encoder_argmax": macro_f1(truth, encoder_only, labels=te.CLASSES),
                         "weight": model.encoder_weight, "tuning": head.tuning}
     return result
 

@@ -98,3 +98,21 @@ def test_cli_analyze_basic_steps(runner, survey_file, tmp_path):
     con.close()
     assert languages["survey:r2"] == "es" and languages["survey:r3"] == "en"
     assert (classes["survey:r1"], classes["survey:r2"], classes["survey:r3"]) == ("promoter", "detractor", "passive")
+
+
+def test_evaluate_table_shows_the_bootstrap_interval_or_a_dash() -> None:
+    from rich.console import Console
+
+    from vocmine.cli import _figures_table
+    from vocmine.models.metrics import figure_row, figures_frame
+
+    figures = figures_frame([
+        figure_row("component", "component_labels", "en", "test", "m", "macro_f1", 0.781, 87, (0.69, 0.86)),
+        figure_row("sentiment", "semeval16_es", "es", "test", "m", "ece", 0.033, 814),
+    ])
+    console = Console(width=200, record=True)
+    console.print(_figures_table(figures))
+    text = console.export_text()
+    assert "95% CI" in text and "ci_low" not in text
+    assert "[0.690, 0.860]" in text
+    assert "–" in text.splitlines()[[i for i, line in enumerate(text.splitlines()) if "ece" in line][0]]

@@ -7,11 +7,13 @@ import pytest
 
 from vocmine.models.metrics import (
     FIGURE_COLUMNS,
+    bootstrap_macro_f1_interval,
     expected_calibration_error,
     figure_row,
     figures_frame,
     macro_f1,
     macro_f1_by_group,
+    macro_f1_row,
     mean_macro_f1_by_group,
     per_class_report,
 )
@@ -24,6 +26,49 @@ def test_macro_f1_perfect_and_constant_predictor() -> None:
     assert macro_f1(truth, truth) == pytest.approx(1.0)
     # Always "positive": F1 positive = 2*0.5*1/(1.5) = 2/3, others 0 -> macro 2/9.
     assert macro_f1(truth, ["positive"] * 4, labels=LABELS) == pytest.approx(2 / 9)
+
+
+def test_macro_f1_sample_weights_count_rows() -> None:
+    """A weight of 2 counts a row twice and a weight of 0 drops it: the figure of a stratified sample with
+    inverse-probability weights estimates the whole split's."""
+    truth = ["negative", "positive", "positive", "neutral"]
+    predicted = ["negative", "negative", "positive", "positive"]
+    doubled = macro_f1(truth + truth[1:2], predicted + predicted[1:2], LABELS)
+    assert macro_f1(truth, predicted, LABELS, sample_weight=[1, 2, 1, 1]) == pytest.approx(doubled)
+    assert macro_f1(truth, predicted, LABELS, sample_weight=[1, 0, 1, 1]) == pytest.approx(
+        macro_f1(truth[:1] + truth[2:], predicted[:1] + predicted[2:], LABELS))
+    assert doubled != pytest.approx(macro_f1(truth, predicted, LABELS))
+
+
+def test_bootstrap_interval_brackets_the_figure_and_narrows_with_more_rows() -> None:
+    rng = np.random.default_rng(1)
+    truth = rng.choice(LABELS, size=200).tolist()
+    predicted = [t if rng.random() < 0.7 else str(rng.choice(LABELS)) for t in truth]
+    low, high = bootstrap_macro_f1_interval(truth, predicted, LABELS)
+    assert low < macro_f1(truth, predicted, LABELS) < high
+    wide = bootstrap_macro_f1_interval(truth[:50], predicted[:50], LABELS)
+    assert wide[1] - wide[0] > high - low
+    assert bootstrap_macro_f1_interval(truth, predicted, LABELS) == (low, high)  # fixed seed
+    assert bootstrap_macro_f1_interval(truth, truth, LABELS) == (1.0, 1.0)
+
+
+def test_bootstrap_interval_uses_the_weights() -> None:
+    """Weights count rows as the figure does: scaling them all changes nothing, and weighing up a wrong
+    answer lowers the interval."""
+    truth = ["negative", "neutral", "positive"] * 20
+    predicted = ["negative", "neutral", "positive"] * 18 + ["positive", "positive", "negative"] * 2
+    plain = bootstrap_macro_f1_interval(truth, predicted, LABELS)
+    assert bootstrap_macro_f1_interval(truth, predicted, LABELS, sample_weight=[3.0] * 60) == pytest.approx(plain)
+    heavy_errors = bootstrap_macro_f1_interval(truth, predicted, LABELS, sample_weight=[1.0] * 54 + [5.0] * 6)
+    assert heavy_errors[1] < plain[1] and heavy_errors[0] < plain[0]
+
+
+def test_macro_f1_row_carries_value_interval_and_n() -> None:
+    truth, predicted = ["negative", "positive"] * 30, ["negative", "positive"] * 25 + ["positive", "positive"] * 5
+    row = macro_f1_row("sentiment", "semeval16_es", "es", "test", "m", truth, predicted, LABELS[::2])
+    assert row["value"] == pytest.approx(macro_f1(truth, predicted, LABELS[::2]))
+    assert row["ci_low"] < row["value"] < row["ci_high"] and row["n"] == 60
+    assert list(figures_frame([row]).columns) == FIGURE_COLUMNS
 
 
 def test_macro_f1_empty_raises() -> None:

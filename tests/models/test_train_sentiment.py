@@ -79,6 +79,21 @@ def test_figures_for_reports_macro_f1_pos_neg_and_ece() -> None:
     assert 0 <= by_metric.loc["ece", "value"] <= 1
 
 
+def test_figures_for_weighs_a_stratified_sample_like_the_split_it_stands_for() -> None:
+    """Rows with weight 3 count as three rows: the sampled figure is the whole split's, not the sample's."""
+    frame = pd.DataFrame(
+        {"text": ["a", "b", "c", "d"], "label": ["negative", "neutral", "positive", "positive"],
+         "dataset": "restaurants_es", "language": "es", "weight": [1.0, 1.0, 3.0, 3.0]}
+    )
+    proba = np.array([[0.8, 0.1, 0.1], [0.2, 0.6, 0.2], [0.1, 0.1, 0.8], [0.5, 0.4, 0.1]])
+    whole = frame.loc[[0, 1, 2, 2, 2, 3, 3, 3]].assign(weight=1.0)
+    weighted = pd.DataFrame(_figures_for(frame, proba, "m", with_ece=False)).set_index("metric")["value"]
+    expanded = pd.DataFrame(_figures_for(whole, proba[whole.index], "m", with_ece=False)).set_index("metric")["value"]
+    unweighted = pd.DataFrame(_figures_for(frame.drop(columns="weight"), proba, "m", with_ece=False))
+    assert weighted.to_dict() == pytest.approx(expanded.to_dict())
+    assert weighted["macro_f1"] != pytest.approx(unweighted.set_index("metric")["value"]["macro_f1"])
+
+
 def test_vader_baseline_reads_clear_english() -> None:
     proba = _vader_proba(["The staff were lovely and helpful", "Worst airline ever, terrible service"])
     assert proba.argmax(axis=1).tolist() == [2, 0]
