@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from vocmine.errors import InputError, VocmineError
+from vocmine.models.metrics import bootstrap_micro_f1_interval, figure_row, figures_frame
 from vocmine.nlp.taxonomy import Taxonomy, load_taxonomy, parse_taxonomy
 from vocmine.nlp.touchpoint import SHIPPED_HEADS, TouchpointHead, ZeroShotTouchpoints, decide, split_labels
 from vocmine.registry import register
@@ -405,10 +406,13 @@ class TouchpointsTask:
         rows = []
 
         def add(lang: str, model: str, metric: str, value: float, n: int) -> None:
-            rows.append(
-                {"task": "touchpoints", "dataset": DATASET, "language": lang, "split": "test", "model": model,
-                 "metric": metric, "value": round(float(value), 4), "n": n}
-            )
+            rows.append(figure_row("touchpoints", DATASET, lang, "test", model, metric, round(float(value), 4), n))
+
+        def add_f1(lang: str, model: str, metric: str, gold: list[set[str]], predicted: list[set[str]]) -> None:
+            """A micro-F1 row with its 95% bootstrap interval over the test sentences."""
+            rows.append(figure_row("touchpoints", DATASET, lang, "test", model, metric,
+                                   round(micro_f1(gold, predicted)["f1"], 4), len(gold),
+                                   bootstrap_micro_f1_interval(gold, predicted)))
 
         for lang in ("en", "es"):
             frame, vectors = test[lang], test_vec[lang]
@@ -417,14 +421,13 @@ class TouchpointsTask:
             started = time.perf_counter()
             predicted = zero_shot_predictions(frame, vectors, zero_shot)
             zs_rate = len(frame) / max(time.perf_counter() - started, 1e-9)
-            add(lang, "zero-shot:restaurant", "entity_micro_f1", micro_f1(gold, predicted)["f1"], len(frame))
+            add_f1(lang, "zero-shot:restaurant", "entity_micro_f1", gold, predicted)
             started = time.perf_counter()
             predicted = [touchpoints_to_entities(d) for d in head.predict(texts, vectors, zero_shot)]
             head_rate = len(frame) / max(time.perf_counter() - started, 1e-9)
-            add(lang, "supervised:restaurant", "entity_micro_f1", micro_f1(gold, predicted)["f1"], len(frame))
-            gold_categories = [set(c) for c in frame["categories"]]
-            add(lang, "supervised:categories", "category_micro_f1",
-                micro_f1(gold_categories, category_head.predict(frame, vectors))["f1"], len(frame))
+            add_f1(lang, "supervised:restaurant", "entity_micro_f1", gold, predicted)
+            add_f1(lang, "supervised:categories", "category_micro_f1", [set(c) for c in frame["categories"]],
+                   [set(c) for c in category_head.predict(frame, vectors)])
             add(lang, "zero-shot:restaurant", "sentences_per_s_given_vectors", zs_rate, len(frame))
             add(lang, "supervised:restaurant", "sentences_per_s_given_vectors", head_rate, len(frame))
             if blended is not None:
@@ -438,14 +441,14 @@ class TouchpointsTask:
                     if part == "linear":
                         continue  # its recipe, refitted here, is "supervised:restaurant" above
                     model = f"{'lexical' if part == 'lexical' else 'fine-tuned'}:restaurant ({part})"
-                    add(lang, model, "entity_micro_f1",
-                        decided_f1(frame, decide(member_scores[part], tax.names), entity_level=True), len(frame))
+                    add_f1(lang, model, "entity_micro_f1", gold,
+                           [touchpoints_to_entities(d) for d in decide(member_scores[part], tax.names)])
                     add(lang, model, "sentences_per_s_from_text", len(frame) / max(elapsed, 1e-9), len(frame))
                 model = "blended:restaurant (shipped auto head)"
-                add(lang, model, "entity_micro_f1",
-                    decided_f1(frame, decide(blended.combine(member_scores), tax.names), entity_level=True), len(frame))
+                add_f1(lang, model, "entity_micro_f1", gold,
+                       [touchpoints_to_entities(d) for d in decide(blended.combine(member_scores), tax.names)])
                 add(lang, model, "sentences_per_s_given_vectors", len(frame) / max(seconds, 1e-9), len(frame))
-        return pd.DataFrame(rows)
+        return figures_frame(rows)
 
     def learning_curve(
         self,

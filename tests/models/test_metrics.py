@@ -8,6 +8,7 @@ import pytest
 from vocmine.models.metrics import (
     FIGURE_COLUMNS,
     bootstrap_macro_f1_interval,
+    bootstrap_micro_f1_interval,
     expected_calibration_error,
     figure_row,
     figures_frame,
@@ -61,6 +62,16 @@ def test_bootstrap_interval_uses_the_weights() -> None:
     assert bootstrap_macro_f1_interval(truth, predicted, LABELS, sample_weight=[3.0] * 60) == pytest.approx(plain)
     heavy_errors = bootstrap_macro_f1_interval(truth, predicted, LABELS, sample_weight=[1.0] * 54 + [5.0] * 6)
     assert heavy_errors[1] < plain[1] and heavy_errors[0] < plain[0]
+
+
+def test_micro_f1_interval_of_set_labels() -> None:
+    """Touchpoint sets per sentence: the interval brackets the micro-F1 and is a point when all agree."""
+    gold = [{"food"}, {"service"}, {"food", "price"}, set(), {"ambience"}] * 12
+    predicted = [{"food"}, {"food"}, {"food"}, set(), {"ambience", "service"}] * 12
+    tp, fp, fn = 3 * 12, 2 * 12, 2 * 12
+    low, high = bootstrap_micro_f1_interval(gold, predicted)
+    assert low < 2 * tp / (2 * tp + fp + fn) < high
+    assert bootstrap_micro_f1_interval(gold, gold) == (1.0, 1.0)
 
 
 def test_macro_f1_row_carries_value_interval_and_n() -> None:
