@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from vocmine.models.datasets import load_semeval16
+from vocmine.models.metrics import accuracy_interval, figure_row, figures_frame
 from vocmine.nlp.language import CANDIDATES, detect_language
 from vocmine.registry import register
 
@@ -67,7 +68,8 @@ class LanguageTask:
         ):
             sentences["predicted"] = predictions
             for (dataset, language), group in sentences.groupby(["dataset", "language"]):
-                accuracy = float((group["predicted"] == language).mean())
-                rows.append(("language", dataset, language, "test", model, "accuracy", accuracy, len(group)))
-            rows.append(("language", "all", "all", "test", model, "texts_per_s", float(speed), len(texts)))
-        return pd.DataFrame(rows, columns=["task", "dataset", "language", "split", "model", "metric", "value", "n"])
+                correct = (group["predicted"] == language).to_numpy()
+                rows.append(figure_row("language", dataset, language, "test", model, "accuracy", correct.mean(),
+                                       len(group), accuracy_interval(correct)))
+            rows.append(figure_row("language", "all", "all", "test", model, "texts_per_s", speed, len(texts)))
+        return figures_frame(rows)

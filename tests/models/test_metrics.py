@@ -7,6 +7,7 @@ import pytest
 
 from vocmine.models.metrics import (
     FIGURE_COLUMNS,
+    accuracy_interval,
     bootstrap_macro_f1_interval,
     bootstrap_micro_f1_interval,
     expected_calibration_error,
@@ -72,6 +73,13 @@ def test_micro_f1_interval_of_set_labels() -> None:
     low, high = bootstrap_micro_f1_interval(gold, predicted)
     assert low < 2 * tp / (2 * tp + fp + fn) < high
     assert bootstrap_micro_f1_interval(gold, gold) == (1.0, 1.0)
+
+
+def test_accuracy_interval_is_wilsons() -> None:
+    """Hand-checked Wilson 95% intervals: 90 of 100 right, and 12 of 12 (not the degenerate [1, 1])."""
+    assert accuracy_interval([True] * 90 + [False] * 10) == pytest.approx((0.8256, 0.9448), abs=1e-4)
+    low, high = accuracy_interval([True] * 12)
+    assert low == pytest.approx(0.7575, abs=1e-4) and high == 1.0
 
 
 def test_macro_f1_row_carries_value_interval_and_n() -> None:
