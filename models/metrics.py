@@ -59,7 +59,9 @@ def bootstrap_interval(
     false positives; ...), and ``statistic`` turns their sums over a resample ((B, m)) into B figures.
     Resamples are rows drawn with replacement (fixed ``seed``), as multinomial counts, so 1,000 resamples
     of 3,000 rows are one matrix product. ``sample_weight`` multiplies the counts (a stratified sample's
-    inverse-probability weights); resampling ignores the strata, which widens the interval a little.
+    inverse-probability weights); resampling ignores the strata, which widens the interval a little. A
+    percentile bootstrap cannot reach past the figures its rows allow: all-correct rows give [1, 1], which
+    is why accuracies use :func:`accuracy_interval` instead.
     """
     per_row = np.asarray(per_row, dtype=float)
     n = len(per_row)
