@@ -1,6 +1,6 @@
 """Quality figures shared by every task: macro-F1, per-class report, calibration error, a figures table.
 
-Macro averages are the headline because our corpora are skewed (restaurants_es is 93% five-star): a
+Macro averages are the headline because our corpora are skewed (restaurants_es is 91% five-star): a
 model that always says "positive" scores high accuracy and a macro-F1 near 0.32. The figures table has
 one fixed shape for every task, so ``vocmine evaluate`` can print and concatenate them, and the model
 cards can be written from it. Each macro-F1 or micro-F1 row carries a 95% bootstrap interval, and each
