@@ -27,9 +27,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    from sklearn.metrics import f1_score
-
     from vocmine.models.heads import fit_temperature, log_softmax, softmax
+    from vocmine.models.metrics import macro_f1
     from vocmine.models.train_emotion import (
         CLASSES,
         FT_WEIGHTS_DIR,
@@ -51,16 +50,14 @@ def main() -> None:
                              log_softmax(fine_tuned.encoder_logits(texts)),
                              log_softmax(v2.member_logits(_e5_vectors(texts))))
 
-    def macro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
-        return float(f1_score(truth, predicted, labels=list(range(len(CLASSES))), average="macro", zero_division=0))
-
     def blended(language: str, w_encoder: float, w_e5: float) -> np.ndarray:
         _, tfidf, encoder, e5 = members[language]
         return w_encoder * encoder + w_e5 * e5 + (1.0 - w_encoder - w_e5) * tfidf
 
     grid = np.round(np.linspace(0.0, 1.0, 11), 2)
     pairs = [(float(a), float(b)) for a, b in itertools.product(grid, grid) if a + b <= 1.0 + 1e-9]
-    scores = {pair: {lang: macro_f1(members[lang][0], blended(lang, *pair).argmax(1)) for lang in LANGUAGES}
+    classes = list(range(len(CLASSES)))
+    scores = {pair: {lang: macro_f1(members[lang][0], blended(lang, *pair).argmax(1), classes) for lang in LANGUAGES}
               for pair in pairs}
 
     def mean(pair: tuple[float, float]) -> float:
@@ -75,7 +72,7 @@ def main() -> None:
             truth = members[language][0]
             logits = blended(language, *pair)
             log_p = np.log(softmax(logits / fit_temperature(logits, truth)) + 1e-12)
-            biased[language] = macro_f1(truth, (log_p + tune_bias(log_p, truth)).argmax(1))
+            biased[language] = macro_f1(truth, (log_p + tune_bias(log_p, truth)).argmax(1), classes)
         result[name] = {"weights": {"encoder": pair[0], "e5": pair[1]}, "argmax": scores[pair],
                         "argmax_mean": mean(pair), "with_biases": biased}
         print(f"{name:42s} weights {pair}: tuning macro-F1 argmax mean {mean(pair):.4f} "

@@ -21,9 +21,9 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 REQUIRED_FIGURE_COLUMNS = ["task", "dataset", "language", "split", "model", "metric", "value", "n"]
 #: Columns of every figures table: the required ones plus the bootstrap interval (NaN where none is computed).
 FIGURE_COLUMNS = [*REQUIRED_FIGURE_COLUMNS, "ci_low", "ci_high"]
-#: Resamples and level of :func:`bootstrap_interval` in the figures tables.
+#: Resamples of :func:`bootstrap_interval`, and the level of every interval in the figures tables.
 BOOTSTRAP_RESAMPLES = 1000
-BOOTSTRAP_LEVEL = 0.95
+INTERVAL_LEVEL = 0.95
 
 
 def macro_f1(
@@ -50,7 +50,7 @@ def bootstrap_interval(
     statistic: Callable[[np.ndarray], np.ndarray],
     sample_weight: Sequence[float] | None = None,
     resamples: int = BOOTSTRAP_RESAMPLES,
-    level: float = BOOTSTRAP_LEVEL,
+    level: float = INTERVAL_LEVEL,
     seed: int = 0,
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of a figure built from sums of per-row quantities.
@@ -113,7 +113,7 @@ def bootstrap_micro_f1_interval(
     return bootstrap_interval(per_row.reshape(-1, 3), statistic, **options)
 
 
-def accuracy_interval(correct: Sequence[bool], level: float = BOOTSTRAP_LEVEL) -> tuple[float, float]:
+def accuracy_interval(correct: Sequence[bool], level: float = INTERVAL_LEVEL) -> tuple[float, float]:
     """Wilson score interval of an accuracy (the share of ``correct`` rows). Not a bootstrap: resampling
     12 rows that are all right gives [1, 1], while Wilson's gives [0.76, 1], which is what 12 rows can say."""
     from scipy.stats import norm

@@ -326,7 +326,8 @@ def evaluate(
 
 
 def _figures_table(figures: pd.DataFrame) -> Table:
-    """The figures as a Rich table; a bootstrap interval, where the row has one, as one "95% CI" column."""
+    """The figures as a Rich table; a row's 95% interval (bootstrap, or Wilson for an accuracy), where it
+    has one, as one "95% CI" column."""
     shown = figures.copy()
     if {"ci_low", "ci_high"} <= set(shown.columns):
         shown["95% CI"] = [
