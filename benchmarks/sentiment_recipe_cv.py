@@ -64,8 +64,23 @@ def adapt_priors(log_p: np.ndarray, weight: np.ndarray, iterations: int = 200) -
     return np.log(adjusted + 1e-12), priors
 
 
-def main() -> None:
+def training_folds() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """(training frame, mask of the shipped e5 subset's rows, fold of each row): the whole frame of
+    ``vocmine train sentiment`` in :data:`FOLDS` folds stratified by data set x label (seed :data:`SEED`)."""
     from sklearn.model_selection import StratifiedKFold
+
+    from vocmine.models.train_sentiment import build_train_frame, e5_subset
+
+    train = build_train_frame(seed=SEED)
+    in_e5 = train.index.isin(e5_subset(train, SEED).index)
+    strata = (train["dataset"] + "|" + train["label"]).to_numpy()
+    fold = np.zeros(len(train), dtype=int)
+    for k, (_, rows) in enumerate(StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(strata, strata)):
+        fold[rows] = k
+    return train, in_e5, fold
+
+
+def main() -> None:
 
     from vocmine.models.datasets import load_sentiment
     from vocmine.models.embedding_cache import DEFAULT_CACHE
@@ -77,17 +92,10 @@ def main() -> None:
         EVAL_PLAN,
         SENTIMENT_LABELS,
         _embed,
-        build_train_frame,
-        e5_subset,
     )
 
     started = time.perf_counter()
-    train = build_train_frame(seed=SEED)
-    in_e5 = train.index.isin(e5_subset(train, SEED).index)
-    strata = (train["dataset"] + "|" + train["label"]).to_numpy()
-    fold = np.zeros(len(train), dtype=int)
-    for k, (_, rows) in enumerate(StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(strata, strata)):
-        fold[rows] = k
+    train, in_e5, fold = training_folds()
     X = _embed(train["text"].tolist(), DEFAULT_CACHE)
     y = np.searchsorted(SENTIMENT_LABELS, train["label"].to_numpy())
     datasets = train["dataset"].to_numpy()
