@@ -81,7 +81,6 @@ def training_folds() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
 
 
 def main() -> None:
-
     from vocmine.models.datasets import load_sentiment
     from vocmine.models.embedding_cache import DEFAULT_CACHE
     from vocmine.models.heads import EmbeddingLogisticHead, TfidfLogisticHead, blend_proba, tune_blend
