@@ -57,23 +57,19 @@ def review_sets() -> dict[str, pd.DataFrame]:
     }
 
 
-def figures(truth: np.ndarray, proba: np.ndarray, labels: list[str]) -> dict[str, float]:
-    """3-class and negative-vs-positive macro-F1, each with its 95% bootstrap interval."""
-    from vocmine.models.metrics import bootstrap_macro_f1_interval, macro_f1
+def figures(frame: pd.DataFrame, proba: np.ndarray, path: str) -> dict[str, object]:
+    """3-class and negative-vs-positive macro-F1 with their 95% bootstrap intervals, computed by
+    ``vocmine evaluate sentiment``'s own rows (``train_sentiment._figures_for``)."""
+    from vocmine.models.train_sentiment import _figures_for
 
-    y = np.searchsorted(labels, truth)
-    predicted = proba.argmax(axis=1)
-    negative, positive = labels.index("negative"), labels.index("positive")
-    polar = (y == negative) | (y == positive)
-    polar_predicted = np.where(proba[polar, negative] >= proba[polar, positive], negative, positive)
-    three = (macro_f1(y, predicted, [0, 1, 2]), *bootstrap_macro_f1_interval(y, predicted, [0, 1, 2]))
-    pos_neg = (macro_f1(y[polar], polar_predicted, [negative, positive]),
-               *bootstrap_macro_f1_interval(y[polar], polar_predicted, [negative, positive]))
-    return {"macro_f1": three[0], "ci": [three[1], three[2]], "pos_neg": pos_neg[0],
-            "pos_neg_ci": [pos_neg[1], pos_neg[2]], "n": int(len(y)), "n_polar": int(polar.sum())}
+    rows = {row["metric"]: row for row in _figures_for(frame, proba, path, with_ece=False)}
+    three, pos_neg = rows["macro_f1"], rows["macro_f1_pos_neg"]
+    return {"macro_f1": three["value"], "ci": [three["ci_low"], three["ci_high"]], "pos_neg": pos_neg["value"],
+            "pos_neg_ci": [pos_neg["ci_low"], pos_neg["ci_high"]], "n": three["n"], "n_polar": pos_neg["n"]}
 
 
 def main() -> None:
+    from vocmine.models.datasets import SENTIMENT_LABELS
     from vocmine.models.embedders import E5Embedder, default_e5_backend
     from vocmine.models.embedding_cache import embed_with_disk_cache
     from vocmine.nlp.sentences import split_sentences
@@ -84,7 +80,6 @@ def main() -> None:
     backend = default_e5_backend()
     embedder = E5Embedder(backend=backend)
     annotator = SentimentAnnotator()
-    labels = list(annotator.model.labels_)
     results: dict[str, dict] = {}
     for name, frame in review_sets().items():
         texts, languages = frame["text"].tolist(), frame["language"].tolist()
@@ -101,8 +96,8 @@ def main() -> None:
             start += len(answer)
         results[name] = {"sentences": len(flat)}
         for path, labelled in (("whole", whole), ("sentences", combined)):
-            proba = np.array([[a.scores[label] for label in labels] for a in labelled])
-            row = figures(frame["label"].to_numpy(), proba, labels)
+            proba = np.array([[a.scores[label] for label in SENTIMENT_LABELS] for a in labelled])
+            row = figures(frame, proba, path)
             results[name][path] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
             results[name][path]["ci"] = [round(v, 4) for v in row["ci"]]
             results[name][path]["pos_neg_ci"] = [round(v, 4) for v in row["pos_neg_ci"]]

@@ -154,13 +154,12 @@ def component_recipe(layer_sets: dict[str, tuple] | None = None) -> dict[str, li
     """The shipped component.v1 recipe (e5 + guideline cue columns + calibrated LR) cross-validated by
     ``train_component.cross_validate`` (5 folds x 3 repeats, C x cue weight) with each layer set's features
     (concatenated unit vectors over sqrt(k), so the cue weight keeps its scale): {layer set: table rows}."""
-    from vocmine.models.train_component import load_component_data
+    from vocmine.models.train_component import cross_validate, load_component_data
 
     train = load_component_data(split="train")
     cached = dict(np.load(CACHE))["component"]
     if len(cached) != len(train):
         raise RuntimeError("run the probe's component rows first (they fill the cache)")
-    from vocmine.models.train_component import cross_validate
 
     out = {}
     for name, spec in (layer_sets or {"last layer (shipped)": (12,), "layers 4-12": tuple(range(4, 13))}).items():

@@ -56,14 +56,8 @@ def pairs_for(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def pooled(encoder, states: list, rows: np.ndarray):  # noqa: ANN001, ANN201 - a FineTunedClassifier; a tensor
     """Mean-pooled output of the encoder's top layers for ``rows``, from their cached bottom states."""
-    from vocmine.models.e5_torch import mean_pool
-
-    network, n_frozen = encoder.network, encoder.settings.frozen_layers
     hidden, mask = encoder._pad_states([states[i] for i in rows])
-    extended = network._mask(hidden, mask)
-    for layer in network.encoder.encoder.layer[n_frozen:]:
-        hidden = layer(hidden, extended)
-    return mean_pool(hidden, mask)
+    return encoder.network.top_pooled(hidden, mask, encoder.settings.frozen_layers)
 
 
 def unit_vectors(encoder, states: list, batch: int = 128) -> np.ndarray:  # noqa: ANN001

@@ -197,12 +197,16 @@ class FineTunedClassifier:
                     hidden = layer(hidden, extended)
                 return hidden
 
-            def top(self, hidden, mask, n_layers: int):
-                """Scores from cached bottom states: the remaining layers, mean pooling and the head."""
+            def top_pooled(self, hidden, mask, n_layers: int):
+                """Sentence vectors from cached bottom states: the remaining layers and mean pooling."""
                 extended = self._mask(hidden, mask)
                 for layer in self.encoder.encoder.layer[n_layers:]:
                     hidden = layer(hidden, extended)
-                return self.head(self.dropout(mean_pool(hidden, mask)))
+                return mean_pool(hidden, mask)
+
+            def top(self, hidden, mask, n_layers: int):
+                """Scores from cached bottom states: :meth:`top_pooled`, then the head."""
+                return self.head(self.dropout(self.top_pooled(hidden, mask, n_layers)))
 
         self.network = Network(encoder, len(self.labels), self.settings.dropout).to(self.device)
 
