@@ -15,12 +15,15 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from vocmine.models.finetune import FineTunedBlend
 from vocmine.models.heads import BlendedHead, log_softmax
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +57,26 @@ class FineTunedSentimentModel(FineTunedBlend):
         return BlendedHead.load(base_dir or WEIGHTS_DIR)
 
 
+def held_out_base_log_proba(train: pd.DataFrame, dev: np.ndarray, seed: int = 42) -> np.ndarray:
+    """Log-probabilities of the shipped blend's recipe on the held-out rows ``train[dev]``, its members
+    refitted without those rows (so the scores are honest held-out scores for tuning a blend on them)."""
+    from vocmine.models import train_sentiment as ts
+    from vocmine.models.embedders import E5Embedder
+    from vocmine.models.embedding_cache import embed_with_disk_cache
+    from vocmine.models.heads import EmbeddingLogisticHead, TfidfLogisticHead
+
+    embedder = E5Embedder(backend=TUNING_BACKEND)
+    e5_rows = ts.e5_subset(train, seed)
+    e5_rows = e5_rows[~e5_rows.index.isin(np.flatnonzero(dev))]
+    rest = train[~dev]
+    refit = BlendedHead(EmbeddingLogisticHead(ts.EMBEDDER, random_state=seed), TfidfLogisticHead(random_state=seed))
+    refit.fit(e5_rows["text"].tolist(), e5_rows["label"].to_numpy(),
+              embeddings=embed_with_disk_cache(e5_rows["text"].tolist(), embedder),
+              tfidf_texts=rest["text"].tolist(), tfidf_y=rest["label"].tolist())
+    texts = train[dev]["text"].tolist()
+    return np.log(refit.predict_proba(texts, embed_with_disk_cache(texts, embedder)) + 1e-12)
+
+
 def train_sentiment_finetuned(data_dir: Path | None = None, out_dir: Path | None = None, seed: int = 42,
                               encoder_dir: Path | None = None) -> dict[str, Any]:
     """Fine-tune the encoder on the training rows minus the held-out 15% (the epoch kept is the best by mean
@@ -61,10 +84,8 @@ def train_sentiment_finetuned(data_dir: Path | None = None, out_dir: Path | None
     this function); then tune the blend weight and temperature on the held-out rows and save."""
     from vocmine.models import train_sentiment as ts
     from vocmine.models.datasets import SENTIMENT_LABELS
-    from vocmine.models.embedders import E5Embedder
-    from vocmine.models.embedding_cache import embed_with_disk_cache
     from vocmine.models.finetune import FineTunedClassifier, FineTuneSettings
-    from vocmine.models.heads import EmbeddingLogisticHead, TfidfLogisticHead, blend_proba, tune_blend
+    from vocmine.models.heads import blend_proba, tune_blend
     from vocmine.models.metrics import mean_macro_f1_by_group
 
     started = time.perf_counter()
@@ -76,25 +97,15 @@ def train_sentiment_finetuned(data_dir: Path | None = None, out_dir: Path | None
     def held_out_score(truth: list[str], logits: np.ndarray) -> float:
         return mean_macro_f1_by_group(truth, labels[logits.argmax(1)], datasets, list(labels))
 
-    if encoder_dir is not None:
-        encoder = FineTunedClassifier.load(encoder_dir)
+    if encoder_dir is not None:  # in torch: the adapters are saved with the blend (an int8 export holds none)
+        encoder = FineTunedClassifier.load(encoder_dir, backend="torch")
     else:
         encoder = FineTunedClassifier(list(labels), FineTuneSettings(**FINETUNE_RECIPE, seed=seed)).fit(
             train["text"][~dev].tolist(), train["label"][~dev].tolist(), train["text"][dev].tolist(),
             train["label"][dev].tolist(), held_out_score)
-    # The shipped blend's recipe, refitted without the held-out rows, scores them for the tuning.
-    embedder = E5Embedder(backend=TUNING_BACKEND)
-    e5_rows = ts.e5_subset(train, seed)
-    e5_rows = e5_rows[~e5_rows.index.isin(np.flatnonzero(dev))]
-    rest = train[~dev]
-    refit = BlendedHead(EmbeddingLogisticHead(ts.EMBEDDER, random_state=seed), TfidfLogisticHead(random_state=seed))
-    refit.fit(e5_rows["text"].tolist(), e5_rows["label"].to_numpy(),
-              embeddings=embed_with_disk_cache(e5_rows["text"].tolist(), embedder),
-              tfidf_texts=rest["text"].tolist(), tfidf_y=rest["label"].tolist())
     held = train[dev]
-    texts = held["text"].tolist()
-    log_encoder = log_softmax(encoder.logits(texts))
-    log_blend = np.log(refit.predict_proba(texts, embed_with_disk_cache(texts, embedder)) + 1e-12)
+    log_encoder = log_softmax(encoder.logits(held["text"].tolist()))
+    log_blend = held_out_base_log_proba(train, dev, seed)
     y = np.searchsorted(labels, held["label"].to_numpy())
     weight, temperature = tune_blend(log_encoder, log_blend, y, datasets)
     tuning = {"held_out_rows": int(dev.sum()), "encoder_history": encoder.history,

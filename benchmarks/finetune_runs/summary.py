@@ -9,10 +9,14 @@ def describe(result: dict) -> str:
     history = result.get("history", [])
     best = max(history, key=lambda e: e.get("dev_score", -1)) if history else {}
     line = f"{result['name']}: best dev {best.get('dev_score')} @ep{best.get('epoch')} ({result['seconds']} s)"
-    if result["task"] == "emotion":
+    if result["task"] == "emotion" and "tune" in result:
+        parts = [f"encoder alone: tune {result['tune']:.4f} report {result['report']:.4f}"]
+    elif result["task"] == "emotion":
         parts = [f"{lang}: blend {result[lang]['blend_tuned']:.4f} enc {result[lang]['encoder_argmax']:.4f} "
                  f"w {result[lang]['weight']} tune {result[lang]['tuning']['tune_macro_f1_biased']}"
                  for lang in ("es", "en")]
+    elif result["task"] == "component":
+        parts = [f"out of fold {result['tuning']['out_of_fold_mean_macro_f1']} w {result['tuning']['weight']}"]
     elif result["task"] == "touchpoints":
         parts = [f"{lang} {result[lang]['f1']:.4f}" for lang in ("en", "es")]
     else:
