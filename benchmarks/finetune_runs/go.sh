@@ -7,7 +7,9 @@ T=${T:-500}
 while read -r line; do
   [ -z "$line" ] && continue
   name=$(echo $line | awk '{print $2}')
-  (timeout $T python3 benchmarks/finetune_runs/run.py $line --out /tmp/x > /tmp/x/$name.stdout 2>&1; echo "$name rc=$?") &
+  script=benchmarks/finetune_runs/run.py
+  case "$line" in multitask*) script=benchmarks/finetune_runs/multitask.py; line=${line#multitask } ;; esac
+  (timeout $T python3 $script $line --out /tmp/x > /tmp/x/$name.stdout 2>&1; echo "$name rc=$?") &
 done < "${EXPS:-benchmarks/finetune_runs/exps_call3.txt}"
 wait
 nvidia-smi --query-gpu=memory.used --format=csv

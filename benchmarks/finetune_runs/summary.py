@@ -6,6 +6,9 @@ from pathlib import Path
 
 
 def describe(result: dict) -> str:
+    if "tasks" in result:  # multitask.py: every epoch's held-out figures
+        return f"{result['name']} ({result.get('seconds')} s): " + " | ".join(
+            " ".join(f"{k} {v}" for k, v in epoch.items()) for epoch in result["history"])
     history = result.get("history", [])
     best = max(history, key=lambda e: e.get("dev_score", -1)) if history else {}
     line = f"{result['name']}: best dev {best.get('dev_score')} @ep{best.get('epoch')} ({result['seconds']} s)"
