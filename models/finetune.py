@@ -237,15 +237,8 @@ class FineTunedClassifier:
             counts = np.bincount(y, minlength=len(self.labels)).clip(1, None)
             weight = torch.tensor(len(y) / (len(self.labels) * counts), dtype=torch.float32, device=self.device)
             loss_fn = nn.CrossEntropyLoss(weight=weight if s.class_weighted else None)
-        adapters = [p for n, p in self.network.named_parameters() if "lora_" in n]
-        head = list(self.network.head.parameters())
-        optimiser = torch.optim.AdamW([{"params": adapters, "lr": s.learning_rate},
-                                       {"params": head, "lr": s.head_learning_rate}], weight_decay=s.weight_decay)
         steps_per_epoch = math.ceil(len(texts) / s.batch_size)
-        total = steps_per_epoch * s.epochs
-        warmup = max(1, int(total * s.warmup))
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimiser, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))))
+        optimiser, scheduler = self.optimiser(steps_per_epoch * s.epochs)
         started = time.perf_counter()
         cached = self._bottom_states(texts)
         dev_cached = self._bottom_states(dev_texts) if dev_texts is not None and score is not None else None
@@ -284,6 +277,22 @@ class FineTunedClassifier:
             self.network.load_state_dict(best_state, strict=False)
         self.network.eval()
         return self
+
+    def optimiser(self, total_steps: int) -> tuple[Any, Any]:
+        """(AdamW over the adapters and the head at their own learning rates, its schedule: linear warm-up
+        over the first :attr:`FineTuneSettings.warmup` of ``total_steps``, then linear decay to zero)."""
+        import torch
+
+        s = self.settings
+        adapters = [p for n, p in self.network.named_parameters() if "lora_" in n]
+        optimiser = torch.optim.AdamW([{"params": adapters, "lr": s.learning_rate},
+                                       {"params": list(self.network.head.parameters()), "lr": s.head_learning_rate}],
+                                      weight_decay=s.weight_decay)
+        warmup = max(1, int(total_steps * s.warmup))
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimiser,
+            lambda step: min((step + 1) / warmup, max(0.0, (total_steps - step) / max(1, total_steps - warmup))))
+        return optimiser, scheduler
 
     def _target_array(self, targets: Any) -> np.ndarray:
         if self.multi_label:

@@ -20,7 +20,7 @@ import numpy as np
 
 from vocmine.models import train_emotion as te
 from vocmine.models import train_sentiment as ts
-from vocmine.models.datasets import SENTIMENT_DATASETS, SENTIMENT_LABELS
+from vocmine.models.datasets import SENTIMENT_LABELS
 from vocmine.models.finetune import FineTunedClassifier
 from vocmine.models.metrics import macro_f1, mean_macro_f1_by_group
 from vocmine.models.sentiment_ft import FT_WEIGHTS_DIR as SENTIMENT_FT_DIR
@@ -34,7 +34,7 @@ def sentiment_held_out(encoder_dir: Path, language: str = "es") -> float:
     """Mean macro-F1 over ``language``'s data sets of the encoder's argmax on its held-out rows."""
     train = ts.build_train_frame(seed=SEED).reset_index(drop=True)
     dev = ts._dev_mask(train, SEED)
-    rows = train[dev & (train["dataset"].map(lambda name: SENTIMENT_DATASETS[name][0]) == language).to_numpy()]
+    rows = train[dev & (train["language"] == language).to_numpy()]
     logits = FineTunedClassifier.load(encoder_dir).logits(rows["text"].tolist())
     predicted = np.asarray(SENTIMENT_LABELS)[logits.argmax(1)]
     return mean_macro_f1_by_group(rows["label"].tolist(), predicted, rows["dataset"].to_numpy(), SENTIMENT_LABELS)

@@ -125,15 +125,8 @@ def main() -> None:
     sizes = np.array([len(tasks[n]["y"]) for n in names], dtype=float)
     probability = sizes ** args.sampling / (sizes ** args.sampling).sum()
     steps_per_epoch = math.ceil(sizes.sum() / settings.batch_size)
-    total = steps_per_epoch * settings.epochs
-    warmup = max(1, int(total * settings.warmup))
+    optimiser, scheduler = classifier.optimiser(steps_per_epoch * settings.epochs)
     network = classifier.network
-    adapters = [p for n, p in network.named_parameters() if "lora_" in n]
-    optimiser = torch.optim.AdamW([{"params": adapters, "lr": settings.learning_rate},
-                                   {"params": list(network.head.parameters()), "lr": settings.head_learning_rate}],
-                                  weight_decay=settings.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))))
     rng = np.random.default_rng(settings.seed)
     result = {"name": args.name, "settings": vars(args), "tasks": names,
               "fit_rows": {n: int(s) for n, s in zip(names, sizes, strict=True)},

@@ -143,7 +143,7 @@ def run_sentiment(args: argparse.Namespace, settings, out: Path) -> dict:  # noq
     train = train.reset_index(drop=True)
     dev = ts._dev_mask(train, 42)
     if args.language:  # the same held-out rows as a run on every language, this language's part of them
-        keep = (train["dataset"].map(lambda name: SENTIMENT_DATASETS[name][0]) == args.language).to_numpy()
+        keep = (train["language"] == args.language).to_numpy()
         train, dev = train[keep].reset_index(drop=True), dev[keep]
     datasets = train["dataset"].to_numpy()[dev]
     labels = np.asarray(SENTIMENT_LABELS)

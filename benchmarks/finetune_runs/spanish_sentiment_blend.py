@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from vocmine.models import train_sentiment as ts
-from vocmine.models.datasets import SENTIMENT_DATASETS, SENTIMENT_LABELS
+from vocmine.models.datasets import SENTIMENT_LABELS
 from vocmine.models.finetune import FineTunedClassifier
 from vocmine.models.heads import blend_proba, log_softmax, tune_blend
 from vocmine.models.metrics import mean_macro_f1_by_group
@@ -34,7 +34,7 @@ def main() -> None:
     train = ts.build_train_frame(seed=SEED).reset_index(drop=True)
     dev = ts._dev_mask(train, SEED)
     held = train[dev]
-    spanish = (held["dataset"].map(lambda name: SENTIMENT_DATASETS[name][0]) == LANGUAGE).to_numpy()
+    spanish = (held["language"] == LANGUAGE).to_numpy()
     rows = held[spanish]
     datasets = rows["dataset"].to_numpy()
     labels = np.asarray(SENTIMENT_LABELS)
