@@ -44,3 +44,26 @@ def test_label_order_mismatch_and_missing_folder_fail_clearly(encoder: FineTuned
         FineTunedSentimentModel(BlendedHead.load(WEIGHTS_DIR), flipped, 0.5, 1.0)
     with pytest.raises(ModelNotFoundError, match="vocmine train sentiment --finetune"):
         FineTunedSentimentModel.load(tmp_path / "nothing")
+
+
+def test_blend_from_a_saved_encoder_saves_under_the_int8_default(encoder: FineTunedClassifier, tmp_path,
+                                                                 monkeypatch) -> None:
+    """``train_sentiment_finetuned(encoder_dir=...)`` tunes the blend around an encoder trained elsewhere (a
+    GPU run). Under the default int8 backend it must still save the adapters: an int8 export holds none, and
+    until session 15 the save failed there. The training frame and the refit of v1 are stood in for."""
+    import pandas as pd
+
+    from vocmine.models import sentiment_ft
+    from vocmine.models import train_sentiment as ts
+
+    encoder.save(tmp_path / "encoder")
+    frame = pd.DataFrame({"text": TEXTS * 4, "label": LABELS * 4,
+                          "dataset": ["semeval16_es"] * 12 + ["twitter_airline"] * 12})
+    monkeypatch.setattr(ts, "build_train_frame", lambda data_dir=None, seed=42: frame)
+    monkeypatch.setattr(sentiment_ft, "held_out_base_log_proba",
+                        lambda train, dev, seed=42: np.log(np.full((int(dev.sum()), 3), 1 / 3)))
+    monkeypatch.delenv("VOCMINE_FT_BACKEND", raising=False)
+    result = sentiment_ft.train_sentiment_finetuned(out_dir=tmp_path / "ft", encoder_dir=tmp_path / "encoder")
+    again = FineTunedSentimentModel.load(tmp_path / "ft")
+    assert again.weight == result["weight"] and result["held_out_rows"] == 6
+    assert again.predict_proba(TEXTS).shape == (len(TEXTS), 3)
