@@ -36,9 +36,9 @@ def main() -> None:
     from vocmine.models.train_component import load_component_data
     from vocmine.models.train_sentiment import SENTIMENT_LABELS, WEIGHTS_DIR, build_test_frames
     from vocmine.models.train_touchpoints import (
+        entities_of,
         load_split,
         micro_f1,
-        touchpoints_to_entities,
         zero_shot_predictions,
     )
     from vocmine.nlp.rational_emotional import component_features
@@ -92,7 +92,7 @@ def main() -> None:
         gold, texts = frame["entity_set"].tolist(), frame["text"].tolist()
         by_backend = vectors(texts)
         zs = {b: zero_shot_predictions(frame, X, zero_shot[b]) for b, X in by_backend.items()}
-        sup = {b: [touchpoints_to_entities(d) for d in head.predict(texts, X, zero_shot["engine"])]
+        sup = {b: entities_of(head.predict(texts, X, zero_shot["engine"]))
                for b, X in by_backend.items()}
         for model, predicted in (("zero-shot", zs), ("supervised (engine-trained)", sup)):
             scores = {b: micro_f1(gold, p)["f1"] for b, p in predicted.items()}

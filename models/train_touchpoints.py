@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,12 @@ def touchpoints_to_entities(touchpoints: Sequence[str]) -> set[str]:
     if "price" in touchpoints and not ({"food", "drinks"} & set(touchpoints)):
         entities.add("RESTAURANT")
     return entities
+
+
+def entities_of(decisions: Iterable[Sequence[str]]) -> list[set[str]]:
+    """:func:`touchpoints_to_entities` of each sentence's decided touchpoints: what is scored against the
+    gold ``entity_set``."""
+    return [touchpoints_to_entities(d) for d in decisions]
 
 
 def micro_f1(gold: Sequence[set[str]], predicted: Sequence[set[str]]) -> dict[str, float]:
@@ -144,7 +150,7 @@ def read_labels_csv(path: Path | str, taxonomy: Taxonomy) -> pd.DataFrame:
 
 
 def zero_shot_predictions(frame: pd.DataFrame, vectors: np.ndarray, zero_shot: ZeroShotTouchpoints) -> list[set[str]]:
-    return [touchpoints_to_entities(d) for d in zero_shot.predict(frame["text"].tolist(), vectors)]
+    return entities_of(zero_shot.predict(frame["text"].tolist(), vectors))
 
 
 class _CategoryHead:
@@ -284,7 +290,7 @@ def decided_f1(dev_frame: pd.DataFrame, decided: Sequence[Sequence[str]], entity
     of the SemEval entities they map to against its ``entity_set``: what every held-out choice here
     (epoch, blend weights) is scored by."""
     if entity_level:
-        return micro_f1(dev_frame["entity_set"].tolist(), [touchpoints_to_entities(d) for d in decided])["f1"]
+        return micro_f1(dev_frame["entity_set"].tolist(), entities_of(decided))["f1"]
     return micro_f1([set(t) for t in dev_frame["touchpoints"]], [set(d) for d in decided])["f1"]
 
 
@@ -423,7 +429,7 @@ class TouchpointsTask:
             zs_rate = len(frame) / max(time.perf_counter() - started, 1e-9)
             add_f1(lang, "zero-shot:restaurant", "entity_micro_f1", gold, predicted)
             started = time.perf_counter()
-            predicted = [touchpoints_to_entities(d) for d in head.predict(texts, vectors, zero_shot)]
+            predicted = entities_of(head.predict(texts, vectors, zero_shot))
             head_rate = len(frame) / max(time.perf_counter() - started, 1e-9)
             add_f1(lang, "supervised:restaurant", "entity_micro_f1", gold, predicted)
             add_f1(lang, "supervised:categories", "category_micro_f1", [set(c) for c in frame["categories"]],
@@ -442,11 +448,11 @@ class TouchpointsTask:
                         continue  # its recipe, refitted here, is "supervised:restaurant" above
                     model = f"{'lexical' if part == 'lexical' else 'fine-tuned'}:restaurant ({part})"
                     add_f1(lang, model, "entity_micro_f1", gold,
-                           [touchpoints_to_entities(d) for d in decide(member_scores[part], tax.names)])
+                           entities_of(decide(member_scores[part], tax.names)))
                     add(lang, model, "sentences_per_s_from_text", len(frame) / max(elapsed, 1e-9), len(frame))
                 model = "blended:restaurant (shipped auto head)"
                 add_f1(lang, model, "entity_micro_f1", gold,
-                       [touchpoints_to_entities(d) for d in decide(blended.combine(member_scores), tax.names)])
+                       entities_of(decide(blended.combine(member_scores), tax.names)))
                 add(lang, model, "sentences_per_s_given_vectors", len(frame) / max(seconds, 1e-9), len(frame))
         return figures_frame(rows)
 
@@ -481,7 +487,7 @@ class TouchpointsTask:
                         part["text"].tolist(), train_vec[idx], part["touchpoints"].tolist(), zero_shot
                     )
                     decisions = head.predict(test["text"].tolist(), test_vec, zero_shot)
-                    predicted = [touchpoints_to_entities(d) for d in decisions]
+                    predicted = entities_of(decisions)
                     scores.append(micro_f1(gold, predicted)["f1"])
                     counts.append(len(idx))
                 rows.append(

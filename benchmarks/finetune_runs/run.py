@@ -124,7 +124,7 @@ def run_touchpoints(args: argparse.Namespace, settings, out: Path) -> dict:  # n
     result = {"history": head.classifier.history}
     for lang in ("en", "es"):
         test = tt.load_split(lang, "test")
-        predicted = [tt.touchpoints_to_entities(d) for d in head.predict(test["text"].tolist())]
+        predicted = tt.entities_of(head.predict(test["text"].tolist()))
         result[lang] = tt.micro_f1(test["entity_set"].tolist(), predicted)
     return result
 

@@ -160,5 +160,5 @@ def test_train_touchpoints_shipped_blend_quality_floor(language: str, e5) -> Non
     zero_shot = ZeroShotTouchpoints("restaurant", embedder=e5).fit()
     frame = tt.load_split(language, "test").head(200)
     texts = frame["text"].tolist()
-    predicted = [tt.touchpoints_to_entities(d) for d in head.predict(texts, e5.encode(texts), zero_shot)]
+    predicted = tt.entities_of(head.predict(texts, e5.encode(texts), zero_shot))
     assert tt.micro_f1(frame["entity_set"].tolist(), predicted)["f1"] >= 0.80
