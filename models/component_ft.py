@@ -112,11 +112,10 @@ def cross_validated_members(train: pd.DataFrame, vectors: np.ndarray, settings: 
 
 def score_by_language(truth: Any, scores: np.ndarray, languages: Any) -> float:
     """Macro-F1 per language of ``scores``' argmax (columns in label order), averaged over the languages."""
-    from vocmine.models.metrics import mean_macro_f1_by_group
+    from vocmine.models.metrics import argmax_mean_macro_f1
     from vocmine.models.train_component import COMPONENT_LABELS
 
-    labels = np.asarray(COMPONENT_LABELS)
-    return mean_macro_f1_by_group(truth, labels[scores.argmax(1)], languages, list(labels))
+    return argmax_mean_macro_f1(truth, scores, COMPONENT_LABELS, languages)
 
 
 def train_component_finetuned(out_dir: Path | None = None, seed: int = 42, recipe: dict[str, Any] | None = None,

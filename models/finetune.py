@@ -234,8 +234,7 @@ class FineTunedClassifier:
                 pos_weight=torch.tensor(np.sqrt((1 - positive) / positive), dtype=torch.float32,
                                         device=self.device) if s.class_weighted else None)
         else:
-            counts = np.bincount(y, minlength=len(self.labels)).clip(1, None)
-            weight = torch.tensor(len(y) / (len(self.labels) * counts), dtype=torch.float32, device=self.device)
+            weight = torch.tensor(balanced_weights(y, len(self.labels)), dtype=torch.float32, device=self.device)
             loss_fn = nn.CrossEntropyLoss(weight=weight if s.class_weighted else None)
         steps_per_epoch = math.ceil(len(texts) / s.batch_size)
         optimiser, scheduler = self.optimiser(steps_per_epoch * s.epochs)
@@ -459,6 +458,14 @@ class FineTunedClassifier:
             load_e5_torch.cache_clear()  # nor the float32 base it was copied from (~440 MB), as after e5's export
         self.session_ = open_session(path)
         self.tokenizer = E5Tokenizer(read_e5_file(self.base_path, tensors=False))
+
+
+def balanced_weights(y: np.ndarray, n_labels: int) -> np.ndarray:
+    """Per class, ``n / (n_labels * count)`` (a class with no row counts as one): the cross-entropy weights
+    that make every class weigh alike whatever its share of the training rows (scikit-learn's
+    "balanced")."""
+    counts = np.bincount(y, minlength=n_labels).clip(1, None)
+    return len(y) / (n_labels * counts)
 
 
 def inference_backend(backend: str | None = None) -> str:

@@ -143,6 +143,18 @@ def mean_macro_f1_by_group(
     return float(np.mean(list(macro_f1_by_group(y_true, y_pred, groups, labels).values())))
 
 
+def argmax_mean_macro_f1(
+    y_true: Sequence[Any], scores: np.ndarray, labels: Sequence[Any], groups: Sequence[Any] | None = None
+) -> float:
+    """:func:`mean_macro_f1_by_group` (one group when ``groups`` is None) of the decision ``labels[argmax]``
+    of ``scores`` (n x len(labels), columns in ``labels`` order): what a classifier's raw scores are worth
+    when held-out rows choose its epoch or a run."""
+    predicted = np.asarray(labels)[np.asarray(scores).argmax(axis=1)]
+    if groups is None:
+        return macro_f1(y_true, predicted, list(labels))
+    return mean_macro_f1_by_group(y_true, predicted, groups, list(labels))
+
+
 def per_class_report(
     y_true: Sequence[Any], y_pred: Sequence[Any], labels: Sequence[Any] | None = None
 ) -> pd.DataFrame:

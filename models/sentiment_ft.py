@@ -86,7 +86,7 @@ def train_sentiment_finetuned(data_dir: Path | None = None, out_dir: Path | None
     from vocmine.models.datasets import SENTIMENT_LABELS
     from vocmine.models.finetune import FineTunedClassifier, FineTuneSettings
     from vocmine.models.heads import blend_proba, tune_blend
-    from vocmine.models.metrics import mean_macro_f1_by_group
+    from vocmine.models.metrics import argmax_mean_macro_f1
 
     started = time.perf_counter()
     train = ts.build_train_frame(data_dir, seed).reset_index(drop=True)
@@ -95,7 +95,7 @@ def train_sentiment_finetuned(data_dir: Path | None = None, out_dir: Path | None
     labels = np.asarray(SENTIMENT_LABELS)
 
     def held_out_score(truth: list[str], logits: np.ndarray) -> float:
-        return mean_macro_f1_by_group(truth, labels[logits.argmax(1)], datasets, list(labels))
+        return argmax_mean_macro_f1(truth, logits, labels, datasets)
 
     if encoder_dir is not None:  # in torch: the adapters are saved with the blend (an int8 export holds none)
         encoder = FineTunedClassifier.load(encoder_dir, backend="torch")

@@ -41,7 +41,7 @@ from sklearn.model_selection import train_test_split
 from vocmine.errors import ModelNotFoundError, NotFittedError
 from vocmine.models.datasets import shared_data_dir
 from vocmine.models.heads import fit_temperature, log_softmax, softmax
-from vocmine.models.metrics import figures_frame, macro_f1_row
+from vocmine.models.metrics import argmax_mean_macro_f1, figures_frame, macro_f1_row
 from vocmine.registry import register
 
 logger = logging.getLogger(__name__)
@@ -386,12 +386,8 @@ class EmotionModel:
 
 def _tune_f1(splits: dict[str, dict[str, pd.DataFrame]], logits: dict[str, np.ndarray]) -> float:
     """Mean over the languages of the tuning rows' macro-F1 of the argmax decision."""
-    scores = []
-    for language in LANGUAGES:
-        truth = [CLASSES.index(c) for c in splits[language]["tune"]["label"]]
-        scores.append(f1_score(truth, logits[language].argmax(1), labels=list(range(7)), average="macro",
-                               zero_division=0))
-    return float(np.mean(scores))
+    return float(np.mean([argmax_mean_macro_f1(splits[language]["tune"]["label"].tolist(), logits[language], CLASSES)
+                          for language in LANGUAGES]))
 
 
 def fit_encoder(splits: dict[str, dict[str, pd.DataFrame]], settings: Any = None) -> Any:

@@ -16,13 +16,11 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from vocmine.models import train_emotion as te
 from vocmine.models import train_sentiment as ts
 from vocmine.models.datasets import SENTIMENT_LABELS
 from vocmine.models.finetune import FineTunedClassifier
-from vocmine.models.metrics import macro_f1, mean_macro_f1_by_group
+from vocmine.models.metrics import argmax_mean_macro_f1
 from vocmine.models.sentiment_ft import FT_WEIGHTS_DIR as SENTIMENT_FT_DIR
 from vocmine.models.train_emotion import FT_WEIGHTS_DIR as EMOTION_FT_DIR
 
@@ -36,15 +34,14 @@ def sentiment_held_out(encoder_dir: Path, language: str = "es") -> float:
     dev = ts._dev_mask(train, SEED)
     rows = train[dev & (train["language"] == language).to_numpy()]
     logits = FineTunedClassifier.load(encoder_dir).logits(rows["text"].tolist())
-    predicted = np.asarray(SENTIMENT_LABELS)[logits.argmax(1)]
-    return mean_macro_f1_by_group(rows["label"].tolist(), predicted, rows["dataset"].to_numpy(), SENTIMENT_LABELS)
+    return argmax_mean_macro_f1(rows["label"].tolist(), logits, SENTIMENT_LABELS, rows["dataset"].to_numpy())
 
 
 def emotion_tuning(encoder_dir: Path, language: str = "en") -> float:
     """Macro-F1 of the encoder's argmax on ``language``'s emotion tuning rows."""
     tune = te.emotion_splits(seed=SEED)[language]["tune"]
     logits = FineTunedClassifier.load(encoder_dir).logits(tune["text"].tolist())
-    return macro_f1(tune["label"].tolist(), [te.CLASSES[i] for i in logits.argmax(1)], labels=te.CLASSES)
+    return argmax_mean_macro_f1(tune["label"].tolist(), logits, te.CLASSES)
 
 
 def main() -> None:

@@ -54,7 +54,7 @@ def task_data() -> dict[str, dict]:
     from vocmine.models import train_sentiment as ts
     from vocmine.models.component_ft import score_by_language
     from vocmine.models.datasets import SENTIMENT_LABELS
-    from vocmine.models.metrics import mean_macro_f1_by_group
+    from vocmine.models.metrics import argmax_mean_macro_f1
     from vocmine.models.train_component import COMPONENT_LABELS, load_component_data
 
     tasks = {}
@@ -64,8 +64,7 @@ def task_data() -> dict[str, dict]:
     labels = list(SENTIMENT_LABELS)
     tasks["sentiment"] = {
         "classes": labels, "fit": train[~dev], "held": train[dev],
-        "score": lambda truth, logits: mean_macro_f1_by_group(truth, np.asarray(labels)[logits.argmax(1)],
-                                                              datasets, labels)}
+        "score": lambda truth, logits: argmax_mean_macro_f1(truth, logits, labels, datasets)}
     splits = te.emotion_splits()
     splits["en"]["fit"] = pd.concat([splits["en"]["fit"], te.load_goemotions_ekman(None, 800)], ignore_index=True)
     tune = pd.concat([splits[lang]["tune"].assign(language=lang) for lang in te.LANGUAGES], ignore_index=True)
@@ -91,7 +90,7 @@ def main() -> None:
     import torch
     from torch import nn
 
-    from vocmine.models.finetune import FineTunedClassifier, FineTuneSettings
+    from vocmine.models.finetune import FineTunedClassifier, FineTuneSettings, balanced_weights
 
     out = Path(args.out) / args.name
     out.mkdir(parents=True, exist_ok=True)
@@ -119,9 +118,8 @@ def main() -> None:
         task["y"] = np.array([index[c] for c in task["fit"]["label"]])
         task["states"] = classifier._bottom_states(task["fit"]["text"].astype(str).tolist())
         task["held_states"] = classifier._bottom_states(task["held"]["text"].astype(str).tolist())
-        counts = np.bincount(task["y"], minlength=len(task["classes"])).clip(1, None)
         task["loss"] = nn.CrossEntropyLoss(weight=torch.tensor(
-            len(task["y"]) / (len(task["classes"]) * counts), dtype=torch.float32, device=device))
+            balanced_weights(task["y"], len(task["classes"])), dtype=torch.float32, device=device))
     sizes = np.array([len(tasks[n]["y"]) for n in names], dtype=float)
     probability = sizes ** args.sampling / (sizes ** args.sampling).sum()
     steps_per_epoch = math.ceil(sizes.sum() / settings.batch_size)

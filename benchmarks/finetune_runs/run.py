@@ -94,10 +94,10 @@ def run_emotion_one_language(split: dict, settings, out: Path) -> dict:  # noqa:
 
     from vocmine.models import train_emotion as te
     from vocmine.models.finetune import FineTunedClassifier
-    from vocmine.models.metrics import macro_f1
+    from vocmine.models.metrics import argmax_mean_macro_f1
 
     def score(truth: list[str], logits: np.ndarray) -> float:
-        return macro_f1(truth, [te.CLASSES[i] for i in logits.argmax(1)], labels=te.CLASSES)
+        return argmax_mean_macro_f1(truth, logits, te.CLASSES)
 
     encoder = FineTunedClassifier(te.CLASSES, settings).fit(
         split["fit"]["text"].tolist(), split["fit"]["label"].tolist(), split["tune"]["text"].tolist(),
@@ -135,7 +135,7 @@ def run_sentiment(args: argparse.Namespace, settings, out: Path) -> dict:  # noq
     from vocmine.models import train_sentiment as ts
     from vocmine.models.datasets import SENTIMENT_DATASETS, SENTIMENT_LABELS
     from vocmine.models.finetune import FineTunedClassifier
-    from vocmine.models.metrics import mean_macro_f1_by_group
+    from vocmine.models.metrics import argmax_mean_macro_f1
 
     train = ts.build_train_frame()
     if args.rows:
@@ -146,10 +146,9 @@ def run_sentiment(args: argparse.Namespace, settings, out: Path) -> dict:  # noq
         keep = (train["language"] == args.language).to_numpy()
         train, dev = train[keep].reset_index(drop=True), dev[keep]
     datasets = train["dataset"].to_numpy()[dev]
-    labels = np.asarray(SENTIMENT_LABELS)
 
     def score(truth: list[str], logits: np.ndarray) -> float:
-        return mean_macro_f1_by_group(truth, labels[logits.argmax(1)], datasets, SENTIMENT_LABELS)
+        return argmax_mean_macro_f1(truth, logits, SENTIMENT_LABELS, datasets)
 
     classifier = FineTunedClassifier(list(SENTIMENT_LABELS), settings)
     classifier.fit(train["text"][~dev].tolist(), train["label"][~dev].tolist(), train["text"][dev].tolist(),

@@ -22,7 +22,7 @@ from vocmine.models import train_sentiment as ts
 from vocmine.models.datasets import SENTIMENT_LABELS
 from vocmine.models.finetune import FineTunedClassifier
 from vocmine.models.heads import blend_proba, log_softmax, tune_blend
-from vocmine.models.metrics import mean_macro_f1_by_group
+from vocmine.models.metrics import argmax_mean_macro_f1
 from vocmine.models.sentiment_ft import FT_WEIGHTS_DIR, FineTunedSentimentModel, held_out_base_log_proba
 
 SEED = 42
@@ -41,20 +41,20 @@ def main() -> None:
     y = np.searchsorted(labels, rows["label"].to_numpy())
     log_base = held_out_base_log_proba(train, dev, SEED)[spanish]
 
-    def score(proba: np.ndarray) -> float:
-        return round(mean_macro_f1_by_group(rows["label"].tolist(), labels[proba.argmax(1)], datasets,
-                                            list(labels)), 4)
+    def score(scores: np.ndarray) -> float:
+        return round(argmax_mean_macro_f1(rows["label"].tolist(), scores, labels, datasets), 4)
 
-    shipped = FineTunedSentimentModel.load(FT_WEIGHTS_DIR)
+    shipped = FineTunedSentimentModel.load(FT_WEIGHTS_DIR)  # its encoder is the shipped e5_lora
+    encoders = {"weights/sentiment_ft/e5_lora": shipped.encoder,
+                **{"/".join(Path(a).parts[-3:]): FineTunedClassifier.load(a) for a in sys.argv[1:]}}
     figures = {"rows": int(spanish.sum()), "datasets": sorted(set(datasets)),
                "v1 refit alone": score(log_base)}
-    for folder in [FT_WEIGHTS_DIR / "e5_lora", *map(Path, sys.argv[1:])]:
-        name = "/".join(folder.parts[-3:])
-        log_encoder = log_softmax(FineTunedClassifier.load(folder).logits(rows["text"].tolist()))
+    for name, encoder in encoders.items():
+        log_encoder = log_softmax(encoder.logits(rows["text"].tolist()))
         weight, temperature = tune_blend(log_encoder, log_base, y, datasets)
         figures[name] = {"encoder alone": score(log_encoder), "blend tuned on these rows": score(
             blend_proba(log_encoder, log_base, weight)), "weight": weight, "temperature": round(temperature, 4)}
-        if folder == FT_WEIGHTS_DIR / "e5_lora":
+        if encoder is shipped.encoder:
             figures[name]["blend with the shipped weight"] = score(
                 blend_proba(log_encoder, log_base, shipped.weight))
         print(name, figures[name], flush=True)

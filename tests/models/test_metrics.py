@@ -8,6 +8,7 @@ import pytest
 from vocmine.models.metrics import (
     FIGURE_COLUMNS,
     accuracy_interval,
+    argmax_mean_macro_f1,
     bootstrap_macro_f1_interval,
     bootstrap_micro_f1_interval,
     expected_calibration_error,
@@ -107,6 +108,23 @@ def test_group_figures_weigh_every_group_alike() -> None:
     assert by_group["en"] == pytest.approx(macro_f1(truth[2:], predicted[2:], LABELS))
     assert mean_macro_f1_by_group(truth, predicted, groups, LABELS) == pytest.approx(
         (by_group["es"] + by_group["en"]) / 2)
+
+
+def test_argmax_figure_reads_score_columns_in_label_order() -> None:
+    # The same six rows as above, as scores whose argmax gives those predictions (columns: LABELS order).
+    truth = ["negative", "positive", "negative", "positive", "positive", "negative"]
+    index = {label: i for i, label in enumerate(LABELS)}
+    scores = np.full((6, len(LABELS)), -1.0)
+    for row, label in enumerate(["negative", "positive", "negative", "negative", "positive", "negative"]):
+        scores[row, index[label]] = 2.0
+    groups = ["es", "es", "en", "en", "en", "en"]
+    assert argmax_mean_macro_f1(truth, scores, LABELS, groups) == pytest.approx((2 / 3 + 22 / 45) / 2)
+    # no groups: one macro-F1 over every row (en's one error, among six rows)
+    assert argmax_mean_macro_f1(truth, scores, LABELS) == pytest.approx(
+        macro_f1(truth, ["negative", "positive", "negative", "negative", "positive", "negative"], LABELS))
+    # the columns are read in the given label order: with the labels reversed, negative and positive swap
+    assert argmax_mean_macro_f1(truth, scores, LABELS[::-1]) == pytest.approx(
+        macro_f1(truth, ["positive", "negative", "positive", "positive", "negative", "positive"], LABELS))
 
 
 def test_per_class_report_counts_support() -> None:
