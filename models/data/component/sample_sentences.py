@@ -4,9 +4,12 @@ Run once (``python models/data/component/sample_sentences.py``) to rebuild the u
 (written to /tmp); the labels were then added by hand, sentence by sentence, into
 ``component_labels.csv``. ``--round 2`` draws the second, English-only batch (2026-11-24, all of it
 training rows): it skips every review the first round drew, so no sentence's review sits on both sides
-of the train/test split. One sentence per review, sampled with a fixed seed and stratified by
-source and star/sentiment bucket, so that complaints (where
-emotional sentences about treatment are common) and praise are both well represented.
+of the train/test split. ``--round 3`` draws the third batch (2026-11-25, es and en, all of it test rows):
+the first round's sources and strata at about three quarters of its size, skipping every review the
+earlier rounds drew, so that the test split is large enough to read a figure to a few points. One
+sentence per review, sampled with a fixed seed and stratified by source and star/sentiment bucket, so
+that complaints (where emotional sentences about treatment are common) and praise are both well
+represented.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from vocmine.models.datasets import load_semeval16, shared_data_dir
 
 SEED = 20261123
 SEED_ROUND_2 = 20261124
+SEED_ROUND_3 = 20261125
 OUT = Path("/tmp/vocmine_component_unlabelled_sample.csv")
 LABELS = Path(__file__).resolve().parent / "component_labels.csv"
 _SPLIT = re.compile(r"(?<=[.!?¡¿])\s+|\n+")
@@ -103,6 +107,39 @@ def main_round_2(data: Path | None = None, out: Path = OUT) -> pd.DataFrame:
     return frame
 
 
+def main_round_3(data: Path | None = None, out: Path = OUT) -> pd.DataFrame:
+    """The third batch, test rows only: the sources and strata of the first round (the population the
+    first test split came from) at about 3/4 of its size per language, skipping every review already
+    drawn and every sentence already labelled."""
+    data = shared_data_dir(data)
+    rng = random.Random(SEED_ROUND_3)
+    labelled = pd.read_csv(LABELS, dtype={"row_id": str})
+    exclude = frozenset(zip(labelled["source"], labelled["row_id"], strict=True))
+    stars = {"low": 25, "mid": 18, "high": 22}
+    rows: list[dict] = []
+    rm21 = pd.read_csv(data / "restmex2021_es/train.csv")
+    rm21["b"] = rm21["Label"].map(_bucket)
+    rows += _draw(rm21, "Opinion", "b", stars, "restmex2021_es", "es", rng, exclude)
+    rm22 = pd.read_csv(data / "restmex2022_es/train.csv.gz")
+    rm22["b"] = rm22["Polarity"].map(_bucket)
+    rows += _draw(rm22, "Opinion", "b", stars, "restmex2022_es", "es", rng, exclude)
+    rest = pd.read_csv(data / "restaurants_es/train.csv")
+    rest["b"] = rest["Polarity"].map(_bucket)
+    rows += _draw(rest, "Opinion", "b", {"low": 19, "mid": 11, "high": 15}, "restaurants_es", "es", rng, exclude)
+    for language, count in (("es", 75), ("en", 65)):
+        rows += _draw(_semeval(language, data), "text", "b", _semeval_buckets(count), f"semeval16_{language}",
+                      language, rng, exclude)
+    rows += _draw(_booking(data), "t", "b", {"low": 33, "high": 25}, "booking_britannia", "en", rng, exclude)
+    rows += _draw(_starbucks(data), "text", "b", {"low": 30, "mid": 15, "high": 22}, "starbucks_nyc_google",
+                  "en", rng, exclude)
+    rows += _draw(_airline(data), "t", "b", {"low": 33, "mid": 7, "high": 18}, "twitter_airline_sentiment",
+                  "en", rng, exclude)
+    frame = pd.DataFrame(rows).drop_duplicates("text")
+    frame = frame[~frame["text"].isin(set(labelled["text"]))]
+    frame.to_csv(out, index=False)
+    return frame
+
+
 def _semeval(language: str, data: Path) -> pd.DataFrame:
     sem = load_semeval16(language, "train", data)
     sem = sem[sem["text"].str.split().str.len().between(4, 35)].copy()
@@ -142,4 +179,5 @@ def _airline(data: Path) -> pd.DataFrame:
 if __name__ == "__main__":
     import sys
 
-    main_round_2() if "--round" in sys.argv and sys.argv[-1] == "2" else main()
+    rounds = {"2": main_round_2, "3": main_round_3}
+    rounds.get(sys.argv[-1] if "--round" in sys.argv else "1", main)()
