@@ -89,3 +89,30 @@ def test_cross_validate_scores_every_setting_per_language() -> None:
     assert len(table) == 4 and set(table.columns) == {"C", "cue_weight", "es", "en", "mean"}
     assert table[["es", "en"]].min().min() > 0.8  # separable vectors are learned in every fold
     np.testing.assert_allclose(table["mean"], (table["es"] + table["en"]) / 2)
+
+
+def test_round_3_rows_are_test_rows_from_reviews_earlier_rounds_never_drew() -> None:
+    raw = pd.read_csv(DATA_FILE, dtype={"row_id": str}, keep_default_na=False)
+    third = raw[raw["round"] == 3]
+    assert len(third) == 498 and set(third["split"]) == {"test"}
+    earlier = raw[raw["round"] < 3]
+    assert not set(zip(earlier["source"], earlier["row_id"], strict=True)) & set(
+        zip(third["source"], third["row_id"], strict=True))
+    annotations = pd.read_csv(DATA_FILE.parent / "round3_annotations.csv", dtype={"row_id": str},
+                              keep_default_na=False)
+    merged = third.merge(annotations, on=["source", "row_id", "sentence_index", "text"], suffixes=("", "_ann"))
+    assert len(merged) == 498 and (merged["label"] == merged["label_ann"]).all()
+    agreed = merged["annotator_a"] == merged["annotator_b"]
+    assert (merged.loc[agreed, "label"] == merged.loc[agreed, "annotator_a"]).all()
+    assert (merged.loc[agreed, "adjudicator"] == "").all() and (merged.loc[~agreed, "adjudicator"] != "").all()
+
+
+def test_held_out_subsets_report_round_1_next_to_the_grown_split() -> None:
+    from vocmine.models.train_component import held_out_subsets
+
+    test = load_component_data(split="test")
+    subsets = held_out_subsets(test)
+    assert subsets["component_labels"].all()
+    assert subsets["component_labels_round1"].sum() == (test["round"] == 1).sum() == 178
+    only_first = test[test["round"] == 1].reset_index(drop=True)
+    assert list(held_out_subsets(only_first)) == ["component_labels"]
