@@ -6,7 +6,9 @@ Run once (``python models/data/component/sample_sentences.py``) to rebuild the u
 training rows): it skips every review the first round drew, so no sentence's review sits on both sides
 of the train/test split. ``--round 3`` draws the third batch (2026-11-25, es and en, all of it test rows):
 the first round's sources and strata at about three quarters of its size, skipping every review the
-earlier rounds drew, so that the test split is large enough to read a figure to a few points. One
+earlier rounds drew, so that the test split is large enough to read a figure to a few points.
+``--round 4`` draws the fourth batch (2026-11-25, Spanish, all of it training rows): Spanish had 214
+training sentences against English's 500. One
 sentence per review, sampled with a fixed seed and stratified by source and star/sentiment bucket, so
 that complaints (where emotional sentences about treatment are common) and praise are both well
 represented.
@@ -25,6 +27,7 @@ from vocmine.models.datasets import load_semeval16, shared_data_dir
 SEED = 20261123
 SEED_ROUND_2 = 20261124
 SEED_ROUND_3 = 20261125
+SEED_ROUND_4 = 20261126
 OUT = Path("/tmp/vocmine_component_unlabelled_sample.csv")
 LABELS = Path(__file__).resolve().parent / "component_labels.csv"
 _SPLIT = re.compile(r"(?<=[.!?¡¿])\s+|\n+")
@@ -140,6 +143,32 @@ def main_round_3(data: Path | None = None, out: Path = OUT) -> pd.DataFrame:
     return frame
 
 
+def main_round_4(data: Path | None = None, out: Path = OUT) -> pd.DataFrame:
+    """The fourth batch, Spanish training rows only: round 1's Spanish sources, weighted towards low-star
+    reviews (where emotional sentences are), skipping every review already drawn and every sentence
+    already labelled."""
+    data = shared_data_dir(data)
+    rng = random.Random(SEED_ROUND_4)
+    labelled = pd.read_csv(LABELS, dtype={"row_id": str})
+    exclude = frozenset(zip(labelled["source"], labelled["row_id"], strict=True))
+    stars = {"low": 45, "mid": 25, "high": 30}
+    rows: list[dict] = []
+    rm21 = pd.read_csv(data / "restmex2021_es/train.csv")
+    rm21["b"] = rm21["Label"].map(_bucket)
+    rows += _draw(rm21, "Opinion", "b", stars, "restmex2021_es", "es", rng, exclude)
+    rm22 = pd.read_csv(data / "restmex2022_es/train.csv.gz")
+    rm22["b"] = rm22["Polarity"].map(_bucket)
+    rows += _draw(rm22, "Opinion", "b", stars, "restmex2022_es", "es", rng, exclude)
+    rest = pd.read_csv(data / "restaurants_es/train.csv")
+    rest["b"] = rest["Polarity"].map(_bucket)
+    rows += _draw(rest, "Opinion", "b", {"low": 35, "mid": 20, "high": 25}, "restaurants_es", "es", rng, exclude)
+    rows += _draw(_semeval("es", data), "text", "b", _semeval_buckets(120), "semeval16_es", "es", rng, exclude)
+    frame = pd.DataFrame(rows).drop_duplicates("text")
+    frame = frame[~frame["text"].isin(set(labelled["text"]))]
+    frame.to_csv(out, index=False)
+    return frame
+
+
 def _semeval(language: str, data: Path) -> pd.DataFrame:
     sem = load_semeval16(language, "train", data)
     sem = sem[sem["text"].str.split().str.len().between(4, 35)].copy()
@@ -179,5 +208,5 @@ def _airline(data: Path) -> pd.DataFrame:
 if __name__ == "__main__":
     import sys
 
-    rounds = {"2": main_round_2, "3": main_round_3}
+    rounds = {"2": main_round_2, "3": main_round_3, "4": main_round_4}
     rounds.get(sys.argv[-1] if "--round" in sys.argv else "1", main)()
