@@ -91,17 +91,19 @@ def test_cross_validate_scores_every_setting_per_language() -> None:
     np.testing.assert_allclose(table["mean"], (table["es"] + table["en"]) / 2)
 
 
-def test_round_3_rows_are_test_rows_from_reviews_earlier_rounds_never_drew() -> None:
+@pytest.mark.parametrize(("round_", "rows", "split"), [(3, 498, "test"), (4, 398, "train")])
+def test_later_rounds_come_from_unseen_reviews_and_match_their_annotations(round_: int, rows: int,
+                                                                             split: str) -> None:
     raw = pd.read_csv(DATA_FILE, dtype={"row_id": str}, keep_default_na=False)
-    third = raw[raw["round"] == 3]
-    assert len(third) == 498 and set(third["split"]) == {"test"}
-    earlier = raw[raw["round"] < 3]
+    batch = raw[raw["round"] == round_]
+    assert len(batch) == rows and set(batch["split"]) == {split}
+    earlier = raw[raw["round"] < round_]
     assert not set(zip(earlier["source"], earlier["row_id"], strict=True)) & set(
-        zip(third["source"], third["row_id"], strict=True))
-    annotations = pd.read_csv(DATA_FILE.parent / "round3_annotations.csv", dtype={"row_id": str},
+        zip(batch["source"], batch["row_id"], strict=True))
+    annotations = pd.read_csv(DATA_FILE.parent / f"round{round_}_annotations.csv", dtype={"row_id": str},
                               keep_default_na=False)
-    merged = third.merge(annotations, on=["source", "row_id", "sentence_index", "text"], suffixes=("", "_ann"))
-    assert len(merged) == 498 and (merged["label"] == merged["label_ann"]).all()
+    merged = batch.merge(annotations, on=["source", "row_id", "sentence_index", "text"], suffixes=("", "_ann"))
+    assert len(merged) == rows and (merged["label"] == merged["label_ann"]).all()
     agreed = merged["annotator_a"] == merged["annotator_b"]
     assert (merged.loc[agreed, "label"] == merged.loc[agreed, "annotator_a"]).all()
     assert (merged.loc[agreed, "adjudicator"] == "").all() and (merged.loc[~agreed, "adjudicator"] != "").all()
