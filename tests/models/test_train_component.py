@@ -118,3 +118,19 @@ def test_held_out_subsets_report_round_1_next_to_the_grown_split() -> None:
     assert subsets["component_labels_round1"].sum() == (test["round"] == 1).sum() == 178
     only_first = test[test["round"] == 1].reset_index(drop=True)
     assert list(held_out_subsets(only_first)) == ["component_labels"]
+
+
+@pytest.mark.parametrize("round_", [1, 2, 3, 4])
+def test_sampler_redraws_exactly_the_sentences_each_round_labelled(round_: int, tmp_path) -> None:
+    """The labels are only reproducible if the draw is: each round skips the rounds before it, never later ones."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("component_sampler", DATA_FILE.parent / "sample_sentences.py")
+    sampler = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sampler)
+    draw = {1: sampler.main, 2: sampler.main_round_2, 3: sampler.main_round_3, 4: sampler.main_round_4}[round_]
+    drawn = draw(None, out=tmp_path / "sample.csv")  # None: ../shared/data
+    raw = pd.read_csv(DATA_FILE, dtype={"row_id": str}, keep_default_na=False)
+    labelled = raw[raw["round"] == round_]
+    key = ["source", "row_id", "text"]
+    assert set(map(tuple, drawn[key].astype(str).to_numpy())) == set(map(tuple, labelled[key].to_numpy()))

@@ -63,19 +63,13 @@ def _draw(frame: pd.DataFrame, text_col: str, bucket_col: str, per_bucket: dict[
     return rows
 
 
-def main(data: Path | None = None) -> pd.DataFrame:
+def main(data: Path | None = None, out: Path = OUT) -> pd.DataFrame:
     data = shared_data_dir(data)
     rng = random.Random(SEED)
     rows: list[dict] = []
-    rm21 = pd.read_csv(data / "restmex2021_es/train.csv")
-    rm21["b"] = rm21["Label"].map(_bucket)
-    rows += _draw(rm21, "Opinion", "b", {"low": 35, "mid": 25, "high": 30}, "restmex2021_es", "es", rng)
-    rm22 = pd.read_csv(data / "restmex2022_es/train.csv.gz")
-    rm22["b"] = rm22["Polarity"].map(_bucket)
-    rows += _draw(rm22, "Opinion", "b", {"low": 35, "mid": 25, "high": 30}, "restmex2022_es", "es", rng)
-    rest = pd.read_csv(data / "restaurants_es/train.csv")
-    rest["b"] = rest["Polarity"].map(_bucket)
-    rows += _draw(rest, "Opinion", "b", {"low": 25, "mid": 15, "high": 20}, "restaurants_es", "es", rng)
+    stars = {"low": 35, "mid": 25, "high": 30}
+    rows += _draw_star_reviews(data, {"restmex2021_es": stars, "restmex2022_es": stars,
+                                      "restaurants_es": {"low": 25, "mid": 15, "high": 20}}, rng)
     for language, count in (("es", 100), ("en", 90)):
         rows += _draw(_semeval(language, data), "text", "b", _semeval_buckets(count), f"semeval16_{language}",
                       language, rng)
@@ -85,7 +79,7 @@ def main(data: Path | None = None) -> pd.DataFrame:
     rows += _draw(_airline(data), "t", "b", {"low": 45, "mid": 10, "high": 25}, "twitter_airline_sentiment",
                   "en", rng)
     frame = pd.DataFrame(rows).drop_duplicates("text")
-    frame.to_csv(OUT, index=False)
+    frame.to_csv(out, index=False)
     return frame
 
 
@@ -95,8 +89,7 @@ def main_round_2(data: Path | None = None, out: Path = OUT) -> pd.DataFrame:
     drawn and every sentence already labelled."""
     data = shared_data_dir(data)
     rng = random.Random(SEED_ROUND_2)
-    labelled = pd.read_csv(LABELS, dtype={"row_id": str})
-    exclude = frozenset(zip(labelled["source"], labelled["row_id"], strict=True))
+    labelled, exclude = _earlier_rounds(2)
     rows: list[dict] = []
     rows += _draw(_semeval("en", data), "text", "b", _semeval_buckets(80), "semeval16_en", "en", rng, exclude)
     rows += _draw(_booking(data), "t", "b", {"low": 60, "high": 30}, "booking_britannia", "en", rng, exclude)
@@ -116,19 +109,10 @@ def main_round_3(data: Path | None = None, out: Path = OUT) -> pd.DataFrame:
     drawn and every sentence already labelled."""
     data = shared_data_dir(data)
     rng = random.Random(SEED_ROUND_3)
-    labelled = pd.read_csv(LABELS, dtype={"row_id": str})
-    exclude = frozenset(zip(labelled["source"], labelled["row_id"], strict=True))
+    labelled, exclude = _earlier_rounds(3)
     stars = {"low": 25, "mid": 18, "high": 22}
-    rows: list[dict] = []
-    rm21 = pd.read_csv(data / "restmex2021_es/train.csv")
-    rm21["b"] = rm21["Label"].map(_bucket)
-    rows += _draw(rm21, "Opinion", "b", stars, "restmex2021_es", "es", rng, exclude)
-    rm22 = pd.read_csv(data / "restmex2022_es/train.csv.gz")
-    rm22["b"] = rm22["Polarity"].map(_bucket)
-    rows += _draw(rm22, "Opinion", "b", stars, "restmex2022_es", "es", rng, exclude)
-    rest = pd.read_csv(data / "restaurants_es/train.csv")
-    rest["b"] = rest["Polarity"].map(_bucket)
-    rows += _draw(rest, "Opinion", "b", {"low": 19, "mid": 11, "high": 15}, "restaurants_es", "es", rng, exclude)
+    rows = _draw_star_reviews(data, {"restmex2021_es": stars, "restmex2022_es": stars,
+                                     "restaurants_es": {"low": 19, "mid": 11, "high": 15}}, rng, exclude)
     for language, count in (("es", 75), ("en", 65)):
         rows += _draw(_semeval(language, data), "text", "b", _semeval_buckets(count), f"semeval16_{language}",
                       language, rng, exclude)
@@ -149,24 +133,45 @@ def main_round_4(data: Path | None = None, out: Path = OUT) -> pd.DataFrame:
     already labelled."""
     data = shared_data_dir(data)
     rng = random.Random(SEED_ROUND_4)
-    labelled = pd.read_csv(LABELS, dtype={"row_id": str})
-    exclude = frozenset(zip(labelled["source"], labelled["row_id"], strict=True))
+    labelled, exclude = _earlier_rounds(4)
     stars = {"low": 45, "mid": 25, "high": 30}
-    rows: list[dict] = []
-    rm21 = pd.read_csv(data / "restmex2021_es/train.csv")
-    rm21["b"] = rm21["Label"].map(_bucket)
-    rows += _draw(rm21, "Opinion", "b", stars, "restmex2021_es", "es", rng, exclude)
-    rm22 = pd.read_csv(data / "restmex2022_es/train.csv.gz")
-    rm22["b"] = rm22["Polarity"].map(_bucket)
-    rows += _draw(rm22, "Opinion", "b", stars, "restmex2022_es", "es", rng, exclude)
-    rest = pd.read_csv(data / "restaurants_es/train.csv")
-    rest["b"] = rest["Polarity"].map(_bucket)
-    rows += _draw(rest, "Opinion", "b", {"low": 35, "mid": 20, "high": 25}, "restaurants_es", "es", rng, exclude)
+    rows = _draw_star_reviews(data, {"restmex2021_es": stars, "restmex2022_es": stars,
+                                     "restaurants_es": {"low": 35, "mid": 20, "high": 25}}, rng, exclude)
     rows += _draw(_semeval("es", data), "text", "b", _semeval_buckets(120), "semeval16_es", "es", rng, exclude)
     frame = pd.DataFrame(rows).drop_duplicates("text")
     frame = frame[~frame["text"].isin(set(labelled["text"]))]
     frame.to_csv(out, index=False)
     return frame
+
+
+def _earlier_rounds(round_: int) -> tuple[pd.DataFrame, frozenset[tuple[str, str]]]:
+    """The sentences labelled before ``round_`` and their (source, review) pairs, which a round skips. Only
+    earlier rounds count, so a round's draw is the same after later rounds are added to the file."""
+    labelled = pd.read_csv(LABELS, dtype={"row_id": str})
+    labelled = labelled[labelled["round"] < round_]
+    return labelled, frozenset(zip(labelled["source"], labelled["row_id"], strict=True))
+
+
+#: Spanish star-rated corpora: (train file under ../shared/data, star column).
+STAR_REVIEWS = {"restmex2021_es": ("restmex2021_es/train.csv", "Label"),
+                "restmex2022_es": ("restmex2022_es/train.csv.gz", "Polarity"),
+                "restaurants_es": ("restaurants_es/train.csv", "Polarity")}
+
+
+def star_reviews(data: Path, source: str) -> pd.DataFrame:
+    """A Spanish star-rated corpus's train split, with its star bucket in column ``b``."""
+    path, stars = STAR_REVIEWS[source]
+    frame = pd.read_csv(data / path)
+    frame["b"] = frame[stars].map(_bucket)
+    return frame
+
+
+def _draw_star_reviews(data: Path, per_source: dict[str, dict[str, int]], rng: random.Random,
+                       exclude: frozenset[tuple[str, str]] = frozenset()) -> list[dict]:
+    rows: list[dict] = []
+    for source, per_bucket in per_source.items():
+        rows += _draw(star_reviews(data, source), "Opinion", "b", per_bucket, source, "es", rng, exclude)
+    return rows
 
 
 def _semeval(language: str, data: Path) -> pd.DataFrame:

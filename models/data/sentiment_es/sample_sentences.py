@@ -30,12 +30,10 @@ def main(data: Path | None = None, out: Path = OUT) -> pd.DataFrame:
     data = shared_data_dir(data)
     rng = random.Random(SEED)
     rows: list[dict] = []
-    rest = pd.read_csv(data / "restaurants_es/train.csv")
-    rest["b"] = rest["Polarity"].map(sampler._bucket)
+    rest = sampler.star_reviews(data, "restaurants_es")
     rows += sampler._draw(rest, "Opinion", "b", {"low": 200, "mid": 100, "high": 200}, "restaurants_es", "es", rng)
-    rm22 = pd.read_csv(data / "restmex2022_es/train.csv.gz")
-    rm22 = rm22[rm22["Attraction"] == "Restaurant"].copy()
-    rm22["b"] = rm22["Polarity"].map(sampler._bucket)
+    rm22 = sampler.star_reviews(data, "restmex2022_es")
+    rm22 = rm22[rm22["Attraction"] == "Restaurant"]
     rows += sampler._draw(rm22, "Opinion", "b", {"low": 250, "mid": 100, "high": 150}, "restmex2022_es", "es", rng)
     frame = pd.DataFrame(rows).drop_duplicates("text")
     frame.to_csv(out, index=False)
