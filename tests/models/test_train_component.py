@@ -128,8 +128,7 @@ def test_sampler_redraws_exactly_the_sentences_each_round_labelled(round_: int, 
     spec = importlib.util.spec_from_file_location("component_sampler", DATA_FILE.parent / "sample_sentences.py")
     sampler = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(sampler)
-    draw = {1: sampler.main, 2: sampler.main_round_2, 3: sampler.main_round_3, 4: sampler.main_round_4}[round_]
-    drawn = draw(None, out=tmp_path / "sample.csv")  # None: ../shared/data
+    drawn = sampler.draw_round(round_, None, out=tmp_path / "sample.csv")  # None: ../shared/data
     raw = pd.read_csv(DATA_FILE, dtype={"row_id": str}, keep_default_na=False)
     labelled = raw[raw["round"] == round_]
     key = ["source", "row_id", "text"]

@@ -43,6 +43,10 @@ def _bucket(stars: float) -> str:
     return "low" if stars <= 2 else ("mid" if stars == 3 else "high")
 
 
+def _semeval_buckets(count: int) -> dict[str, int]:
+    return {"low": count * 2 // 5, "mid": count // 5, "high": count - count * 2 // 5 - count // 5}
+
+
 def _draw(frame: pd.DataFrame, text_col: str, bucket_col: str, per_bucket: dict[str, int], source: str,
           language: str, rng: random.Random, exclude: frozenset[tuple[str, str]] = frozenset()) -> list[dict]:
     rows = []
@@ -63,81 +67,45 @@ def _draw(frame: pd.DataFrame, text_col: str, bucket_col: str, per_bucket: dict[
     return rows
 
 
-def main(data: Path | None = None, out: Path = OUT) -> pd.DataFrame:
+#: Each round's seed and draw plan: source -> sentences per star/sentiment bucket, drawn in this order from
+#: one random stream (the order is part of the seed's result).
+ROUND_1_STARS = {"low": 35, "mid": 25, "high": 30}
+ROUND_3_STARS = {"low": 25, "mid": 18, "high": 22}
+ROUND_4_STARS = {"low": 45, "mid": 25, "high": 30}
+ROUNDS: dict[int, tuple[int, dict[str, dict[str, int]]]] = {
+    # Round 1 (2026-11-23), train and test: every source.
+    1: (SEED, {"restmex2021_es": ROUND_1_STARS, "restmex2022_es": ROUND_1_STARS,
+               "restaurants_es": {"low": 25, "mid": 15, "high": 20}, "semeval16_es": _semeval_buckets(100),
+               "semeval16_en": _semeval_buckets(90), "booking_britannia": {"low": 45, "high": 35},
+               "starbucks_nyc_google": {"low": 40, "mid": 20, "high": 30},
+               "twitter_airline_sentiment": {"low": 45, "mid": 10, "high": 25}}),
+    # Round 2 (2026-11-24), English training rows, weighted towards low-star reviews.
+    2: (SEED_ROUND_2, {"semeval16_en": _semeval_buckets(80), "booking_britannia": {"low": 60, "high": 30},
+                       "starbucks_nyc_google": {"low": 50, "mid": 25, "high": 30},
+                       "twitter_airline_sentiment": {"low": 50, "mid": 10, "high": 25}}),
+    # Round 3 (2026-11-25), test rows only: round 1's sources and strata at about 3/4 of its size.
+    3: (SEED_ROUND_3, {"restmex2021_es": ROUND_3_STARS, "restmex2022_es": ROUND_3_STARS,
+                       "restaurants_es": {"low": 19, "mid": 11, "high": 15}, "semeval16_es": _semeval_buckets(75),
+                       "semeval16_en": _semeval_buckets(65), "booking_britannia": {"low": 33, "high": 25},
+                       "starbucks_nyc_google": {"low": 30, "mid": 15, "high": 22},
+                       "twitter_airline_sentiment": {"low": 33, "mid": 7, "high": 18}}),
+    # Round 4 (2026-11-25), Spanish training rows, weighted towards low-star reviews.
+    4: (SEED_ROUND_4, {"restmex2021_es": ROUND_4_STARS, "restmex2022_es": ROUND_4_STARS,
+                       "restaurants_es": {"low": 35, "mid": 20, "high": 25}, "semeval16_es": _semeval_buckets(120)}),
+}
+
+
+def draw_round(round_: int, data: Path | None = None, out: Path = OUT) -> pd.DataFrame:
+    """Draw round ``round_``'s unlabelled sentences into ``out``: its plan from one seeded random stream,
+    skipping every review and sentence of the rounds before it (:func:`_earlier_rounds`)."""
     data = shared_data_dir(data)
-    rng = random.Random(SEED)
+    seed, plan = ROUNDS[round_]
+    rng = random.Random(seed)
+    labelled, exclude = _earlier_rounds(round_)
     rows: list[dict] = []
-    stars = {"low": 35, "mid": 25, "high": 30}
-    rows += _draw_star_reviews(data, {"restmex2021_es": stars, "restmex2022_es": stars,
-                                      "restaurants_es": {"low": 25, "mid": 15, "high": 20}}, rng)
-    for language, count in (("es", 100), ("en", 90)):
-        rows += _draw(_semeval(language, data), "text", "b", _semeval_buckets(count), f"semeval16_{language}",
-                      language, rng)
-    rows += _draw(_booking(data), "t", "b", {"low": 45, "high": 35}, "booking_britannia", "en", rng)
-    rows += _draw(_starbucks(data), "text", "b", {"low": 40, "mid": 20, "high": 30}, "starbucks_nyc_google",
-                  "en", rng)
-    rows += _draw(_airline(data), "t", "b", {"low": 45, "mid": 10, "high": 25}, "twitter_airline_sentiment",
-                  "en", rng)
-    frame = pd.DataFrame(rows).drop_duplicates("text")
-    frame.to_csv(out, index=False)
-    return frame
-
-
-def main_round_2(data: Path | None = None, out: Path = OUT) -> pd.DataFrame:
-    """The second, English-only batch: the same sources and strata as the first round's English part,
-    weighted towards low-star reviews (where emotional sentences are), skipping every review already
-    drawn and every sentence already labelled."""
-    data = shared_data_dir(data)
-    rng = random.Random(SEED_ROUND_2)
-    labelled, exclude = _earlier_rounds(2)
-    rows: list[dict] = []
-    rows += _draw(_semeval("en", data), "text", "b", _semeval_buckets(80), "semeval16_en", "en", rng, exclude)
-    rows += _draw(_booking(data), "t", "b", {"low": 60, "high": 30}, "booking_britannia", "en", rng, exclude)
-    rows += _draw(_starbucks(data), "text", "b", {"low": 50, "mid": 25, "high": 30}, "starbucks_nyc_google",
-                  "en", rng, exclude)
-    rows += _draw(_airline(data), "t", "b", {"low": 50, "mid": 10, "high": 25}, "twitter_airline_sentiment",
-                  "en", rng, exclude)
-    frame = pd.DataFrame(rows).drop_duplicates("text")
-    frame = frame[~frame["text"].isin(set(labelled["text"]))]
-    frame.to_csv(out, index=False)
-    return frame
-
-
-def main_round_3(data: Path | None = None, out: Path = OUT) -> pd.DataFrame:
-    """The third batch, test rows only: the sources and strata of the first round (the population the
-    first test split came from) at about 3/4 of its size per language, skipping every review already
-    drawn and every sentence already labelled."""
-    data = shared_data_dir(data)
-    rng = random.Random(SEED_ROUND_3)
-    labelled, exclude = _earlier_rounds(3)
-    stars = {"low": 25, "mid": 18, "high": 22}
-    rows = _draw_star_reviews(data, {"restmex2021_es": stars, "restmex2022_es": stars,
-                                     "restaurants_es": {"low": 19, "mid": 11, "high": 15}}, rng, exclude)
-    for language, count in (("es", 75), ("en", 65)):
-        rows += _draw(_semeval(language, data), "text", "b", _semeval_buckets(count), f"semeval16_{language}",
-                      language, rng, exclude)
-    rows += _draw(_booking(data), "t", "b", {"low": 33, "high": 25}, "booking_britannia", "en", rng, exclude)
-    rows += _draw(_starbucks(data), "text", "b", {"low": 30, "mid": 15, "high": 22}, "starbucks_nyc_google",
-                  "en", rng, exclude)
-    rows += _draw(_airline(data), "t", "b", {"low": 33, "mid": 7, "high": 18}, "twitter_airline_sentiment",
-                  "en", rng, exclude)
-    frame = pd.DataFrame(rows).drop_duplicates("text")
-    frame = frame[~frame["text"].isin(set(labelled["text"]))]
-    frame.to_csv(out, index=False)
-    return frame
-
-
-def main_round_4(data: Path | None = None, out: Path = OUT) -> pd.DataFrame:
-    """The fourth batch, Spanish training rows only: round 1's Spanish sources, weighted towards low-star
-    reviews (where emotional sentences are), skipping every review already drawn and every sentence
-    already labelled."""
-    data = shared_data_dir(data)
-    rng = random.Random(SEED_ROUND_4)
-    labelled, exclude = _earlier_rounds(4)
-    stars = {"low": 45, "mid": 25, "high": 30}
-    rows = _draw_star_reviews(data, {"restmex2021_es": stars, "restmex2022_es": stars,
-                                     "restaurants_es": {"low": 35, "mid": 20, "high": 25}}, rng, exclude)
-    rows += _draw(_semeval("es", data), "text", "b", _semeval_buckets(120), "semeval16_es", "es", rng, exclude)
+    for source, per_bucket in plan.items():
+        load, text_col, language = SOURCES[source]
+        rows += _draw(load(data), text_col, "b", per_bucket, source, language, rng, exclude)
     frame = pd.DataFrame(rows).drop_duplicates("text")
     frame = frame[~frame["text"].isin(set(labelled["text"]))]
     frame.to_csv(out, index=False)
@@ -166,24 +134,12 @@ def star_reviews(data: Path, source: str) -> pd.DataFrame:
     return frame
 
 
-def _draw_star_reviews(data: Path, per_source: dict[str, dict[str, int]], rng: random.Random,
-                       exclude: frozenset[tuple[str, str]] = frozenset()) -> list[dict]:
-    rows: list[dict] = []
-    for source, per_bucket in per_source.items():
-        rows += _draw(star_reviews(data, source), "Opinion", "b", per_bucket, source, "es", rng, exclude)
-    return rows
-
-
 def _semeval(language: str, data: Path) -> pd.DataFrame:
     sem = load_semeval16(language, "train", data)
     sem = sem[sem["text"].str.split().str.len().between(4, 35)].copy()
     sem["row_id"] = sem["sentence_id"]
     sem["b"] = sem["polarities"].map(lambda p: "low" if "negative" in p else ("high" if "positive" in p else "mid"))
     return sem
-
-
-def _semeval_buckets(count: int) -> dict[str, int]:
-    return {"low": count * 2 // 5, "mid": count // 5, "high": count - count * 2 // 5 - count // 5}
 
 
 def _booking(data: Path) -> pd.DataFrame:
@@ -210,8 +166,18 @@ def _airline(data: Path) -> pd.DataFrame:
     return air
 
 
+#: Source name -> (loader of its train split with a bucket column ``b``, text column, language).
+SOURCES = {
+    **{name: (lambda data, name=name: star_reviews(data, name), "Opinion", "es") for name in STAR_REVIEWS},
+    "semeval16_es": (lambda data: _semeval("es", data), "text", "es"),
+    "semeval16_en": (lambda data: _semeval("en", data), "text", "en"),
+    "booking_britannia": (_booking, "t", "en"),
+    "starbucks_nyc_google": (_starbucks, "text", "en"),
+    "twitter_airline_sentiment": (_airline, "t", "en"),
+}
+
+
 if __name__ == "__main__":
     import sys
 
-    rounds = {"2": main_round_2, "3": main_round_3, "4": main_round_4}
-    rounds.get(sys.argv[-1] if "--round" in sys.argv else "1", main)()
+    draw_round(int(sys.argv[-1]) if "--round" in sys.argv else 1)
