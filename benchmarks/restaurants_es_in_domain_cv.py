@@ -38,18 +38,18 @@ BLEND_WEIGHT = 0.7
 
 
 def pos_neg_f1(truth: np.ndarray, log_p: np.ndarray) -> float:
-    """Macro-F1 of negative vs positive on the polar rows, deciding by p_negative vs p_positive."""
-    from sklearn.metrics import f1_score
+    """Macro-F1 of negative vs positive on the polar rows, deciding by p_negative vs p_positive (ties
+    negative, as ``vocmine evaluate sentiment`` decides)."""
+    from vocmine.models.metrics import macro_f1
 
     polar = truth != 1
-    predicted = np.where(log_p[polar, 0] > log_p[polar, 2], 0, 2)
-    return float(f1_score(truth[polar], predicted, average="macro"))
+    return macro_f1(truth[polar], np.where(log_p[polar, 0] >= log_p[polar, 2], 0, 2), [0, 2])
 
 
 def three_class_f1(truth: np.ndarray, log_p: np.ndarray) -> float:
-    from sklearn.metrics import f1_score
+    from vocmine.models.metrics import macro_f1
 
-    return float(f1_score(truth, log_p.argmax(1), average="macro", labels=[0, 1, 2]))
+    return macro_f1(truth, log_p.argmax(1), [0, 1, 2])
 
 
 def half_tuned(truth: np.ndarray, log_p: np.ndarray, seed: int = SEED) -> dict[str, float]:
