@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vocmine.nlp.language import skip_reason
 from vocmine.protocols import Annotation
 from vocmine.registry import register
 
@@ -29,7 +30,6 @@ logger = logging.getLogger(__name__)
 
 NAME = "vocmine.emotion.v2"
 EMBEDDER = "vocmine.e5_small.v1"
-MODELLED_LANGUAGES = frozenset({"es", "en"})
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "models" / "weights" / "emotion"
 FT_NAME = "vocmine.emotion.ft"
 
@@ -67,10 +67,9 @@ class EmotionAnnotator:
         results: list[Annotation | None] = [None] * len(texts)
         by_language: dict[str, list[int]] = {}
         for i, (text, language) in enumerate(zip(texts, languages, strict=True)):
-            if language not in MODELLED_LANGUAGES:
-                results[i] = Annotation(None, {}, f"language {language or 'unknown'} not modelled")
-            elif not str(text).strip():
-                results[i] = Annotation(None, {}, "empty text")
+            reason = skip_reason(language, text)
+            if reason is not None:
+                results[i] = Annotation(None, {}, reason)
             else:
                 by_language.setdefault(str(language), []).append(i)
         if by_language:

@@ -66,3 +66,29 @@ def detect_languages(texts: Sequence[str], fallback: Sequence[str | None] | None
 
 def is_modelled(language: str | None) -> bool:
     return language in MODELLED
+
+
+def is_undetermined(language: str | None) -> bool:
+    """True for a text whose language could not be told (too few letters: emoji, "ok") or was not given."""
+    return language in (None, "", UNDETERMINED)
+
+
+def language_skip_reason(language: str | None, label_undetermined: bool = False) -> str | None:
+    """"language pt not modelled" when a classifier must leave a text in ``language`` unlabelled, else None.
+
+    Every classifier was trained and measured on Spanish and English only, so a text in another language is
+    kept and passed through with this reason instead of getting an unmeasured guess. ``label_undetermined``
+    lets a task whose model does not depend on the language (sentiment, touchpoints) label texts whose
+    language could not be told, which are mostly emoji and one-word answers."""
+    if is_modelled(language) or (label_undetermined and is_undetermined(language)):
+        return None
+    return f"language {language or 'unknown'} not modelled"
+
+
+def skip_reason(language: str | None, text: str | None, label_undetermined: bool = False) -> str | None:
+    """Why a classifier leaves a text unlabelled: its language (:func:`language_skip_reason`), "empty text",
+    or None when it is labelled."""
+    reason = language_skip_reason(language, label_undetermined)
+    if reason is None and (text is None or not str(text).strip()):
+        return "empty text"
+    return reason

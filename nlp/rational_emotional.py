@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vocmine.nlp.language import skip_reason
 from vocmine.protocols import Annotation
 from vocmine.registry import register
 
@@ -32,7 +33,6 @@ logger = logging.getLogger(__name__)
 NAME = "vocmine.component.v1"
 FT_NAME = "vocmine.component.ft"
 EMBEDDER = "vocmine.e5_small.v1"
-MODELLED_LANGUAGES = frozenset({"es", "en"})
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "models" / "weights" / "component"
 
 #: Cue groups written from GUIDELINE.md's rules (feelings, treatment by people, staff, and the attribute
@@ -107,13 +107,6 @@ def component_proba(model, texts: Sequence[str], embeddings: np.ndarray) -> np.n
     return model.predict_proba(texts, np.asarray(embeddings))
 
 
-def skip_reason(language: str | None) -> str | None:
-    """Why a sentence in ``language`` is not labelled, or None when it is."""
-    if language in MODELLED_LANGUAGES:
-        return None
-    return f"language {language or 'unknown'} not modelled"
-
-
 @register("annotator", NAME)
 class ComponentAnnotator:
     """Labels sentences "rational" or "emotional" with both probabilities as scores.
@@ -145,9 +138,7 @@ class ComponentAnnotator:
         results: list[Annotation | None] = [None] * len(texts)
         modelled = []
         for i, (text, language) in enumerate(zip(texts, languages, strict=True)):
-            reason = skip_reason(language)
-            if reason is None and not str(text).strip():
-                reason = "empty text"
+            reason = skip_reason(language, text)
             if reason is not None:
                 results[i] = Annotation(None, {}, reason)
             else:

@@ -18,15 +18,13 @@ import numpy as np
 import pandas as pd
 
 from vocmine.models.heads import BlendedHead
+from vocmine.nlp.language import skip_reason
 from vocmine.protocols import Annotation
 from vocmine.registry import register
 
 logger = logging.getLogger(__name__)
 
 SENTIMENT_WEIGHTS = Path(__file__).resolve().parent.parent / "models" / "weights" / "sentiment"
-MODELLED_LANGUAGES = ("es", "en")
-#: Language codes that mean "could not tell" (too short, emoji-only): such texts are scored anyway.
-UNKNOWN_LANGUAGES = (None, "und", "")
 
 def load_sentiment_model(weights_dir: Path | None = None) -> Any:
     """The sentiment model in ``weights_dir`` (default: the shipped blend), loaded once per process: a
@@ -71,14 +69,10 @@ class SentimentAnnotator:
             raise ValueError(
                 f"{len(texts)} texts, {len(embeddings)} embeddings and {len(languages)} languages must align"
             )
-        keep = [
-            i for i, (text, lang) in enumerate(zip(texts, languages, strict=True))
-            if (lang in UNKNOWN_LANGUAGES or lang in MODELLED_LANGUAGES) and text and text.strip()
-        ]
-        annotations: list[Annotation] = [Annotation(None, {}, skip_reason="empty text") for _ in texts]
-        for i, lang in enumerate(languages):
-            if lang not in UNKNOWN_LANGUAGES and lang not in MODELLED_LANGUAGES:
-                annotations[i] = Annotation(None, {}, skip_reason=f"language {lang} not modelled")
+        reasons = [skip_reason(lang, text, label_undetermined=True)
+                   for text, lang in zip(texts, languages, strict=True)]
+        keep = [i for i, reason in enumerate(reasons) if reason is None]
+        annotations = [Annotation(None, {}, skip_reason=reason) for reason in reasons]
         if keep:
             model = self.model
             proba = model.predict_proba([texts[i] for i in keep], np.asarray(embeddings)[keep])

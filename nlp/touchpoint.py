@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from vocmine.errors import ModelNotFoundError, NotFittedError, VocmineError
+from vocmine.nlp.language import language_skip_reason
 from vocmine.nlp.taxonomy import OTHER, Taxonomy, load_taxonomy
 from vocmine.protocols import Annotation, Embedder
 from vocmine.registry import register
@@ -769,19 +770,27 @@ class TouchpointAnnotator:
         languages: Sequence[str | None],
         given: Sequence[str | None] | None = None,
     ) -> list[Annotation]:
-        """One Annotation per text; a non-empty ``given`` touchpoint (from the export) wins over the model."""
+        """One Annotation per text; a non-empty ``given`` touchpoint (from the export) wins over the model.
+
+        Texts in languages the classifiers do not model are skipped with a reason, like every other task's
+        (the taxonomies and their thresholds are written and measured in es/en); texts whose language could
+        not be told are scored, and blank ones score 0 ("other")."""
         texts = list(texts)
-        if not texts:
-            return []
-        scores = self.predict_scores(texts, np.asarray(embeddings))
-        names = self.taxonomy.names
-        labels = [join_labels(d) for d in decide(scores, names)]
+        if len(languages) != len(texts) or len(embeddings) != len(texts):
+            raise ValueError(f"{len(texts)} texts, {len(embeddings)} embeddings, {len(languages)} languages")
+        results = [Annotation(None, {}, language_skip_reason(lang, label_undetermined=True)) for lang in languages]
+        kept = [i for i, result in enumerate(results) if result.skip_reason is None]
+        if kept:
+            scores = self.predict_scores([texts[i] for i in kept], np.asarray(embeddings)[kept])
+            names = self.taxonomy.names
+            for i, row, chosen in zip(kept, scores, decide(scores, names), strict=True):
+                scored = {n: round(float(s), 4) for n, s in zip(names, row, strict=True)}
+                results[i] = Annotation(join_labels(chosen), scored)
         if given is not None:
-            labels = apply_given(given, labels, self.taxonomy)
-        return [
-            Annotation(label=label, scores={n: round(float(s), 4) for n, s in zip(names, row, strict=True)})
-            for label, row in zip(labels, scores, strict=True)
-        ]
+            labels = apply_given(given, [r.label for r in results], self.taxonomy)
+            results = [r if label == r.label else Annotation(label, r.scores, None)
+                       for label, r in zip(labels, results, strict=True)]
+        return results
 
 
 def _given_value(value: str | None) -> str | None:

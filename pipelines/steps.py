@@ -262,7 +262,8 @@ def touchpoint_given_wins(given: list[str | None], results: list[Annotation],
     out = []
     for value, result in zip(given, results, strict=True):
         if isinstance(value, str) and value.strip():
-            agreement_rows.append((value, result.label or "other"))
+            if result.skip_reason is None:  # a skipped sentence has no model label to agree or disagree
+                agreement_rows.append((value, result.label or "other"))
             out.append(Annotation(value.strip(), result.scores, None))
         else:
             out.append(result)

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from vocmine.nlp.language import UNDETERMINED, detect_language, detect_languages, is_modelled
+from vocmine.nlp.language import (
+    UNDETERMINED,
+    detect_language,
+    detect_languages,
+    is_modelled,
+    language_skip_reason,
+    skip_reason,
+)
 
 
 @pytest.mark.parametrize(
@@ -32,3 +39,14 @@ def test_language_short_sentence_falls_back_to_answer_language():
 
 def test_language_modelled_set():
     assert is_modelled("es") and is_modelled("en") and not is_modelled("pt") and not is_modelled(None)
+
+
+def test_skip_reason_names_the_language_or_the_empty_text():
+    assert skip_reason("es", "La comida estaba fría") is None
+    assert skip_reason("pt", "O atendimento foi ótimo") == "language pt not modelled"
+    assert skip_reason("pt", "") == "language pt not modelled"
+    assert skip_reason("en", "   ") == "empty text"
+    assert skip_reason(None, "👍") == "language unknown not modelled"
+    assert skip_reason(UNDETERMINED, "👍", label_undetermined=True) is None
+    assert skip_reason(UNDETERMINED, "", label_undetermined=True) == "empty text"
+    assert language_skip_reason("fr", label_undetermined=True) == "language fr not modelled"

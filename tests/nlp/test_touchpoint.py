@@ -21,7 +21,7 @@ from vocmine.nlp.touchpoint import (
     keyword_hits,
     split_labels,
 )
-from vocmine.protocols import Annotator
+from vocmine.protocols import Annotation, Annotator
 
 
 @pytest.fixture(scope="module")
@@ -193,6 +193,22 @@ def test_touchpoint_annotator_labels_and_scores(e5, trained_head, tmp_path: Path
     trained_head.save(tmp_path)
     with_head = TouchpointAnnotator("restaurant", head=tmp_path, embedder_model=e5)
     assert "food" in with_head.annotate(texts, e5.encode(texts), ["en", "es"])[0].label
+
+
+def test_touchpoint_annotator_skips_languages_it_does_not_model(e5) -> None:
+    """Like every classifier, touchpoints pass a Portuguese sentence through with a reason instead of an
+    unmeasured guess; an emoji-only sentence (language undetermined) is still scored; a touchpoint the
+    export gives wins even where the model skipped."""
+    annotator = TouchpointAnnotator("retail", head=None, embedder_model=e5)
+    texts = ["O atendimento foi ótimo, obrigado", "👍", "La entrega llegó dos días tarde."]
+    annotations = annotator.annotate(texts, e5.encode(texts), ["pt", "und", "es"])
+    assert annotations[0] == Annotation(None, {}, "language pt not modelled")
+    assert annotations[1].skip_reason is None and annotations[1].label is not None
+    assert annotations[2].label.split(";")[0] == "delivery"
+    given = annotator.annotate(texts, e5.encode(texts), ["pt", "und", "es"], given=["staff", None, None])
+    assert (given[0].label, given[0].skip_reason) == ("staff", None)
+    with pytest.raises(ValueError, match="3 texts"):
+        annotator.annotate(texts, e5.encode(texts), ["pt", "es"])
 
 
 def test_touchpoint_annotator_registered() -> None:
