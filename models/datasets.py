@@ -8,6 +8,7 @@ Training code uses ``train`` (and ``dev`` to tune); ``test`` is only ever read t
 from __future__ import annotations
 
 import os
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,7 @@ from typing import Literal
 import pandas as pd
 
 from vocmine.errors import VocmineError
+from vocmine.models.context import neighbours
 
 #: The shared data folder: $VOCMINE_SHARED_DATA, else ../shared/data next to the repository.
 DEFAULT_SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -155,11 +157,73 @@ def sentence_sentiment(polarities: list[str]) -> str | None:
     return None
 
 
+#: The Spanish SemEval-2016 XML files lost their review grouping and their order; the opinion-target CoNLL
+#: files of ../shared/data/semeval16_ote hold the same sentences in the official order (the train file is
+#: train + dev), so a sentence's neighbours come from there.
+SEMEVAL16_ES_ORDER = {"train": "es_rest16_train.conll", "dev": "es_rest16_train.conll",
+                      "test": "es_rest16_test.conll"}
+
+
+def _order_key(text: str) -> str:
+    """A sentence as the CoNLL files and the XML files both spell it (they differ in spaces and '-' tokens)."""
+    return re.sub(r"[\s\-]", "", text)
+
+
+def _conll_sentence_keys(path: Path) -> list[str]:
+    """The :func:`_order_key` of each sentence of a CoNLL file (one "token TAG" per line, blank between)."""
+    keys, tokens = [], []
+    for line in path.read_text("utf-8").splitlines():
+        if line.strip():
+            tokens.append(line.rsplit(" ", 1)[0])
+        elif tokens:
+            keys.append(_order_key("".join(tokens)))
+            tokens = []
+    if tokens:
+        keys.append(_order_key("".join(tokens)))
+    return keys
+
+
+def semeval16_with_neighbours(
+    language: Literal["en", "es"], split: Literal["train", "dev", "test"], data_dir: Path | None = None
+) -> pd.DataFrame:
+    """:func:`load_semeval16` plus ``context_before`` / ``context_after``: the sentences around each one in
+    its review, which the pipeline also knows for every sentence of an answer.
+
+    English files keep their reviews, so neighbours stop at a review's edge. The Spanish ones are put in the
+    official order of :data:`SEMEVAL16_ES_ORDER` (matched on the text; the few sentences that match nothing
+    get no neighbours), where review edges are unknown: a review's first and last sentences take a
+    neighbour from the next or previous review.
+    """
+    frame = load_semeval16(language, split, data_dir)
+    if language == "en":
+        before, after = neighbours(frame["text"].tolist(), frame["review_id"].tolist())
+        frame["context_before"], frame["context_after"] = before, after
+        return frame
+    shared = [s for s, name in SEMEVAL16_ES_ORDER.items() if name == SEMEVAL16_ES_ORDER[split]]
+    every = pd.concat([load_semeval16("es", s, data_dir).assign(part=s) for s in shared], ignore_index=True)
+    positions: dict[str, list[int]] = {}
+    keys = _conll_sentence_keys(shared_data_dir(data_dir) / "semeval16_ote" / SEMEVAL16_ES_ORDER[split])
+    for position, key in enumerate(keys):
+        positions.setdefault(key, []).append(position)
+    order = []
+    for text in every["text"]:
+        free = positions.get(_order_key(text), [])
+        order.append(free.pop(0) if free else None)
+    every["position"] = pd.array(order, dtype="Int64")
+    ordered = every.sort_values("position", na_position="last", kind="stable").reset_index(drop=True)
+    groups = [0 if pd.notna(p) else f"alone {i}" for i, p in enumerate(ordered["position"])]
+    ordered["context_before"], ordered["context_after"] = neighbours(ordered["text"].tolist(), groups)
+    context = ordered.set_index("sentence_id")[["context_before", "context_after"]]
+    return frame.join(context, on="sentence_id")
+
+
 def _semeval16_sentiment(language: str, split: str, data_dir: Path | None) -> pd.DataFrame:
-    frame = load_semeval16(language, split, data_dir)  # type: ignore[arg-type]
+    frame = semeval16_with_neighbours(language, split, data_dir)  # type: ignore[arg-type]
     frame = frame[~frame["out_of_scope"]]
     labels = frame["polarities"].map(sentence_sentiment)
-    return pd.DataFrame({"text": frame["text"].to_numpy(), "label": labels.to_numpy()})
+    return pd.DataFrame({"text": frame["text"].to_numpy(), "label": labels.to_numpy(),
+                         "context_before": frame["context_before"].to_numpy(),
+                         "context_after": frame["context_after"].to_numpy()})
 
 
 def _semeval_csv_sentiment(path: Path) -> pd.DataFrame:

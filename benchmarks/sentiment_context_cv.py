@@ -1,0 +1,97 @@
+"""Should sentiment.v1's e5 member read each sentence's context? Five-fold CV of the shipped recipe.
+
+``benchmarks/sentence_context_cv.py`` found that a linear head gains ~3 points on SemEval-2016 training
+sentences when it also sees the mean vector of the sentence and its neighbours (:mod:`vocmine.models.context`).
+This script asks the question for the shipped recipe, without touching a test split:
+
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/sentiment_context_cv.py
+
+Folds, members, blend tuning and scores are those of ``benchmarks/sentiment_recipe_cv.py`` (the whole
+training frame of ``vocmine train sentiment``, five folds stratified by data set x label, seed 42; the TF-IDF
+member on every row of the other folds; the e5 member, a logistic regression with C = 1, on the e5 subset;
+blend weight and temperature tuned on the out-of-fold e5-subset rows). The two variants differ only in the
+e5 member's features: its own vector, or its own vector followed by its window vector (own + neighbours in
+the review; SemEval-2016 rows have neighbours, every other row is its own context, as a one-sentence answer
+is in the pipeline).
+
+Decision rule, fixed here before any figure existed: sentiment.v1 is retrained with context (and every
+path that labels sentences passes it) only if out-of-fold SemEval-2016 es rises by at least 1.0 point and no
+reported corpus falls by more than 0.5 point.
+
+Writes benchmarks/results/sentiment_context_cv.json.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+SEED = 42
+MIN_GAIN_ES = 0.010
+MAX_DROP = 0.005
+
+
+def main() -> None:
+    from sentiment_recipe_cv import FOLDS, training_folds
+
+    from vocmine.models.context import window_vectors, with_context
+    from vocmine.models.embedding_cache import DEFAULT_CACHE
+    from vocmine.models.heads import EmbeddingLogisticHead, TfidfLogisticHead, blend_proba, tune_blend
+    from vocmine.models.metrics import macro_f1_by_group
+    from vocmine.models.train_sentiment import EMBEDDER, EVAL_PLAN, SENTIMENT_LABELS, _embed
+
+    started = time.perf_counter()
+    train, in_e5, fold = training_folds()
+    X = _embed(train["text"].tolist(), DEFAULT_CACHE)
+    before, after = train["context_before"].fillna("").tolist(), train["context_after"].fillna("").tolist()
+    window = window_vectors(X, before, after, lambda texts: _embed(texts, DEFAULT_CACHE))
+    y = np.searchsorted(SENTIMENT_LABELS, train["label"].to_numpy())
+    datasets = train["dataset"].to_numpy()
+    reported = np.isin(datasets, list(EVAL_PLAN))
+    log_tfidf = np.zeros((len(train), 3))
+    for k in range(FOLDS):
+        fit_rows = train[fold != k]
+        member = TfidfLogisticHead(random_state=SEED).fit(fit_rows["text"].tolist(), fit_rows["label"].tolist())
+        log_tfidf[fold == k] = np.log(member.predict_proba(train["text"][fold == k].tolist()) + 1e-9)
+    print(f"{len(train)} rows, {int(in_e5.sum())} in the e5 subset, "
+          f"{int((train['context_before'].fillna('') != '').sum())} with a previous sentence; "
+          f"TF-IDF folds done at {time.perf_counter() - started:.0f} s", flush=True)
+
+    results = {}
+    for name, features in {"shipped: own vector": X, "own vector + window": with_context(X, window)}.items():
+        log_e5 = np.zeros((len(train), 3))
+        for k in range(FOLDS):
+            rows = in_e5 & (fold != k)
+            member = EmbeddingLogisticHead(EMBEDDER, C=1.0, random_state=SEED)
+            member.fit_embeddings(features[rows], train["label"][rows])
+            log_e5[fold == k] = np.log(member.predict_proba_embeddings(features[fold == k]) + 1e-9)
+        weight, temperature = tune_blend(log_e5[in_e5], log_tfidf[in_e5], y[in_e5], datasets[in_e5])
+        predicted = np.log(blend_proba(log_e5, log_tfidf, weight, temperature)).argmax(axis=1)
+        per = macro_f1_by_group(y[reported], predicted[reported], datasets[reported], [0, 1, 2])
+        alone = macro_f1_by_group(y[reported], log_e5[reported].argmax(axis=1), datasets[reported], [0, 1, 2])
+        results[name] = {"blend_weight": weight, "temperature": round(float(temperature), 4),
+                         "reported_mean": round(float(np.mean(list(per.values()))), 4),
+                         **{corpus: round(float(v), 4) for corpus, v in per.items()},
+                         "e5_member_alone": {corpus: round(float(v), 4) for corpus, v in alone.items()}}
+        print(f"  {name:24s} {json.dumps(results[name])}", flush=True)
+
+    shipped, context = results["shipped: own vector"], results["own vector + window"]
+    gain_es = context["semeval16_es"] - shipped["semeval16_es"]
+    worst_drop = max(shipped[c] - context[c] for c in EVAL_PLAN)
+    decision = {"semeval16_es_gain": round(gain_es, 4), "largest_drop": round(worst_drop, 4),
+                "adopt": bool(gain_es >= MIN_GAIN_ES and worst_drop <= MAX_DROP)}
+    print(f"decision: {decision}")
+    out = REPO / "benchmarks" / "results" / "sentiment_context_cv.json"
+    out.write_text(json.dumps({"folds": FOLDS, "rows": len(train), "variants": results, "decision": decision,
+                               "seconds": round(time.perf_counter() - started, 1)}, indent=2) + "\n")
+    print(f"wrote {out.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
