@@ -10,7 +10,8 @@ Run on demand (not in CI; needs ../shared/data):
 Two views of the same responses (see bench_end_to_end.build_corpus: half Rest-Mex 2022 es, half Starbucks
 NYC en):
 1. isolated: sentences split with vocmine's rules, embedded once with e5 ("query:"), then each registered
-   annotator's ``annotate`` over those vectors: sentences/s per component;
+   annotator's ``annotate`` over those vectors (with each sentence's context for those that read it):
+   sentences/s per component;
 2. in the pipeline: ``vocmine.analyze`` in a fresh store, per-step seconds from the store's ``runs`` table
    (the first annotator step pays for the embeddings), then ``Analysis.report``: responses/s per step.
 
@@ -51,6 +52,7 @@ def isolated(corpus, accurate: bool = False) -> list[dict]:  # noqa: ANN001 - a 
     """Sentences/s of embedding and of each annotator, on the corpus' sentences."""
     from vocmine import registry
     from vocmine.config import VocmineConfig
+    from vocmine.models.context import annotate_in_context
     from vocmine.models.embedders import resolve_embedder
     from vocmine.nlp.language import detect_languages
     from vocmine.nlp.sentences import split_sentences
@@ -61,12 +63,14 @@ def isolated(corpus, accurate: bool = False) -> list[dict]:  # noqa: ANN001 - a 
         split_sentences("Una frase. Otra frase.", language)
     detect_languages(["Una frase corta.", "A short sentence."])
     started = time.perf_counter()
-    texts, languages = [], []
-    for title, text, language in zip(corpus["title"], corpus["text"], corpus["language"], strict=True):
-        for answer in (title, text):
+    texts, languages, answers = [], [], []
+    for row, (title, text, language) in enumerate(zip(corpus["title"], corpus["text"], corpus["language"],
+                                                      strict=True)):
+        for part, answer in enumerate((title, text)):
             for span in split_sentences(answer, language):
                 texts.append(span.text)
                 languages.append(language)
+                answers.append((row, part))
     seconds = time.perf_counter() - started
     rows.append({"component": "split_sentences", "items": len(corpus), "seconds": round(seconds, 3),
                  "per_sentence_stack": True})
@@ -85,7 +89,8 @@ def isolated(corpus, accurate: bool = False) -> list[dict]:  # noqa: ANN001 - a 
         annotator = registry.create("annotator", name, **params)
         annotator.annotate(texts[:4], vectors[:4], languages[:4])  # load weights outside the timing
         started = time.perf_counter()
-        annotator.annotate(texts, vectors, languages)
+        # Sentiment reads each sentence's neighbours in its answer (models/context.py): their cost is timed.
+        annotate_in_context(annotator, texts, vectors, languages, answers)
         rows.append({"component": f"{task} {name}", "items": len(texts),
                      "seconds": round(time.perf_counter() - started, 3), "per_sentence_stack": True})
     # The whole per-sentence stack: split, language, one embedding per sentence shared by every annotator.

@@ -56,7 +56,7 @@ def main() -> None:
     train, in_e5, fold = training_folds()
     X = _embed(train["text"].tolist(), DEFAULT_CACHE)
     before, after = train["context_before"].fillna("").tolist(), train["context_after"].fillna("").tolist()
-    window = window_vectors(X, before, after, lambda texts: _embed(texts, DEFAULT_CACHE))
+    window, has_neighbour = window_vectors(X, before, after, lambda texts: _embed(texts, DEFAULT_CACHE))
     y = np.searchsorted(SENTIMENT_LABELS, train["label"].to_numpy())
     datasets = train["dataset"].to_numpy()
     reported = np.isin(datasets, list(EVAL_PLAN))
@@ -69,7 +69,6 @@ def main() -> None:
           f"{int((train['context_before'].fillna('') != '').sum())} with a previous sentence; "
           f"TF-IDF folds done at {time.perf_counter() - started:.0f} s", flush=True)
 
-    has_neighbour = (np.asarray(before) != "") | (np.asarray(after) != "")
     member_log = {}
     for name, features in {"shipped: own vector": X, "own vector + window": with_context(X, window)}.items():
         member_log[name] = np.zeros((len(train), 3))

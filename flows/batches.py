@@ -24,6 +24,7 @@ import numpy as np
 from vocmine import registry
 from vocmine.config import VocmineConfig
 from vocmine.ids import text_hash
+from vocmine.models.context import annotate_in_context
 from vocmine.protocols import Annotation, Annotator
 from vocmine.store import Store
 
@@ -55,6 +56,9 @@ class BatchJob:
     texts: tuple[str, ...]
     languages: tuple[str | None, ...]
     cached: dict[str, np.ndarray] = field(default_factory=dict)
+    #: Each sentence's previous and next sentence in its answer, for annotators that read context.
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,13 +108,26 @@ def compute_batch(job: BatchJob) -> BatchResult:
     else:
         vectors = np.zeros((len(texts), 0), dtype=np.float32)
         embedder_name = None
-    results = annotator.annotate(texts, vectors, list(job.languages))
+    if job.before and annotator.embedder:
+        def embed(more: list[str]) -> np.ndarray:  # neighbours: from the store's vectors, else embedded here
+            hashes = [text_hash(t) for t in more]
+            new = {h: t for h, t in zip(hashes, more, strict=True) if h not in known}
+            if new:
+                vectors_new = dict(zip(new.keys(), embedder.encode(list(new.values())), strict=True))
+                fresh.update(vectors_new)
+                known.update(vectors_new)
+            return np.stack([np.asarray(known[h], dtype=np.float32) for h in hashes])
+
+        results = annotate_in_context(annotator, texts, vectors, list(job.languages), before=list(job.before),
+                                      after=list(job.after), embed=embed)
+    else:
+        results = annotator.annotate(texts, vectors, list(job.languages))
     return BatchResult(job.spec, annotator.name, embedder_name, job.sentence_ids, tuple(results), fresh)
 
 
 def pending_jobs(store: Store, config: VocmineConfig, task: str) -> list[BatchJob]:
     """The batches of sentences with no annotation for ``task`` from the current model, in id order."""
-    from vocmine.pipelines.steps import pending_sentences
+    from vocmine.pipelines.steps import pending_sentences, sentence_neighbours
 
     spec = AnnotatorSpec.from_config(config, task)
     annotator = _annotator(spec)
@@ -120,13 +137,19 @@ def pending_jobs(store: Store, config: VocmineConfig, task: str) -> list[BatchJo
     for start in range(0, len(pending), size):
         batch = pending.iloc[start : start + size]
         texts = tuple(batch["text"].tolist())
+        before: list[str] = []
+        after: list[str] = []
+        if getattr(annotator, "reads_context", False) and annotator.embedder:
+            before, after = sentence_neighbours(store, batch["sentence_id"].tolist())
         cached = {}
         if annotator.embedder:
             embedder = _embedder(annotator.embedder)
-            cached = store.cached_embeddings(embedder.name, [text_hash(t) for t in texts])
+            wanted = {text_hash(t) for t in [*texts, *before, *after] if t}
+            cached = store.cached_embeddings(embedder.name, sorted(wanted))
         jobs.append(
             BatchJob(spec, tuple(batch["sentence_id"].tolist()), texts,
-                     tuple(None if isinstance(v, float) else v for v in batch["language"].tolist()), cached)
+                     tuple(None if isinstance(v, float) else v for v in batch["language"].tolist()), cached,
+                     tuple(before), tuple(after))
         )
     return jobs
 

@@ -10,6 +10,7 @@ of macro-F1 to a linear sentiment head in both languages (``benchmarks/sentence_
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -23,9 +24,17 @@ def neighbours(texts: Sequence[str], groups: Sequence[object]) -> tuple[list[str
     return before, after
 
 
+class SentenceContext(NamedTuple):
+    """Per text, its window vector and whether it has any neighbour (a head reads context only then)."""
+
+    vectors: np.ndarray
+    has_neighbour: np.ndarray
+
+
 def window_vectors(own: np.ndarray, before: Sequence[str], after: Sequence[str],
-                   embed: Callable[[list[str]], np.ndarray]) -> np.ndarray:
-    """(n, d): the mean of each text's own vector and the vectors of its non-empty neighbours.
+                   embed: Callable[[list[str]], np.ndarray]) -> SentenceContext:
+    """Each text's window vector (the mean of its own vector and those of its non-empty neighbours) and a mask
+    of the texts that have a neighbour.
 
     ``embed`` turns texts into vectors of the same embedder as ``own`` (in the pipeline, through the store's
     cache, where the neighbours, being sentences of the same answers, already are)."""
@@ -39,10 +48,38 @@ def window_vectors(own: np.ndarray, before: Sequence[str], after: Sequence[str],
                 if text in vectors:
                     total[i] += vectors[text]
                     count[i] += 1
-    return total / count[:, None]
+    return SentenceContext(total / count[:, None], count > 1)
 
 
 def with_context(own: np.ndarray, context: np.ndarray | None) -> np.ndarray:
     """The features of a context-reading head: own vector, then context vector (own again when none)."""
     own = np.asarray(own, dtype=np.float32)
     return np.hstack([own, own if context is None else np.asarray(context, dtype=np.float32)])
+
+
+def annotate_in_context(annotator: Any, texts: Sequence[str], vectors: np.ndarray,
+                        languages: Sequence[str | None], groups: Sequence[object] | None = None,
+                        before: Sequence[str] | None = None, after: Sequence[str] | None = None,
+                        embed: Callable[[list[str]], np.ndarray] | None = None) -> list[Any]:
+    """``annotator.annotate``, passing each text's context when the annotator reads it (``reads_context``).
+
+    Give either ``groups`` (each text's answer; ``texts`` in reading order, all of an answer's sentences
+    present) or ``before``/``after`` neighbour texts with ``embed`` for the neighbours not among ``texts``."""
+    if not getattr(annotator, "reads_context", False) or not len(texts):
+        return annotator.annotate(texts, vectors, languages)
+    if before is None or after is None:
+        if groups is None:
+            raise ValueError("give the texts' groups or their neighbours")
+        before, after = neighbours(texts, groups)
+    known = dict(zip((str(t) for t in texts), np.asarray(vectors), strict=True))
+
+    def lookup(wanted: list[str]) -> np.ndarray:
+        missing = [t for t in wanted if t not in known]
+        if missing:
+            if embed is None:
+                raise ValueError(f"{len(missing)} neighbour texts have no vector and no embed was given")
+            known.update(zip(missing, np.asarray(embed(missing)), strict=True))
+        return np.stack([known[t] for t in wanted])
+
+    context = window_vectors(vectors, list(before), list(after), lookup)
+    return annotator.annotate(texts, vectors, languages, context=context)

@@ -456,6 +456,10 @@ class TfidfLogisticHead:
 register("classifier", TfidfLogisticHead.kind)(TfidfLogisticHead)
 
 
+#: Subfolder of a :class:`BlendedHead` that holds its context member.
+CONTEXT_MEMBER = "e5_context"
+
+
 class BlendedHead:
     """A weighted blend of an embedding head and a TF-IDF head, in log-probability space.
 
@@ -465,6 +469,11 @@ class BlendedHead:
     every row, while e5 vectors cost ~0.1 s each to compute here), so the blend beats both; ``weight``
     and ``temperature`` are chosen on held-out training rows (:func:`tune_blend`), never on test.
     Saved as its own config plus the members in ``e5/`` and ``tfidf/`` subfolders.
+
+    An optional ``context_head`` (saved in ``e5_context/``) is a second embedding member over a sentence's
+    own vector followed by its window vector (:mod:`vocmine.models.context`); it replaces the embedding
+    member for the texts that have a neighbour in their answer, when the caller passes their context.
+    Texts without one keep the embedding member, so whole reviews and one-sentence answers score as before.
     """
 
     kind = "vocmine.blend_e5_tfidf.v1"
@@ -476,9 +485,11 @@ class BlendedHead:
         weight: float = 0.5,
         temperature: float = 1.0,
         data_description: str = "",
+        context_head: EmbeddingLogisticHead | None = None,
     ) -> None:
         self.embedding_head = embedding_head
         self.tfidf_head = tfidf_head
+        self.context_head = context_head
         self.weight = weight
         self.temperature = temperature
         self.data_description = data_description
@@ -496,14 +507,24 @@ class BlendedHead:
         tfidf_texts: Sequence[str] | None = None,
         tfidf_y: Sequence[Any] | None = None,
         sample_weight: np.ndarray | None = None,
+        context: Any = None,
     ) -> Self:
-        """Fit both members: the embedding head on ``texts``/``embeddings`` (with ``sample_weight``), the
-        TF-IDF head on ``tfidf_texts``/``tfidf_y`` when given (it can afford more rows than the embedder),
-        else on ``texts``."""
+        """Fit the members: the embedding head on ``texts``/``embeddings`` (with ``sample_weight``), the
+        context head (when there is one) on the same rows with their ``context``
+        (:class:`~vocmine.models.context.SentenceContext`), the TF-IDF head on ``tfidf_texts``/``tfidf_y``
+        when given (it can afford more rows than the embedder), else on ``texts``."""
+        from vocmine.models.context import with_context
+
         embedding_head, tfidf_head = self._members()
         if embeddings is None:
             embeddings = embedding_head._embed(list(texts))
         embedding_head.fit_embeddings(embeddings, y, sample_weight)
+        self.context_head_ = None
+        if self.context_head is not None:
+            if context is None:
+                raise ValueError("a blend with a context head needs the rows' context to fit")
+            self.context_head_ = self.context_head.fit_embeddings(
+                with_context(embeddings, context.vectors), y, sample_weight)
         if tfidf_texts is None:
             tfidf_texts, tfidf_y = texts, y
         tfidf_head.fit(tfidf_texts, tfidf_y if tfidf_y is not None else y)
@@ -513,24 +534,37 @@ class BlendedHead:
         self.labels_ = list(embedding_head.labels_)
         return self
 
+    @property
+    def reads_context(self) -> bool:
+        """Whether texts with a neighbour are scored differently when their context is passed."""
+        return getattr(self, "context_head_", None) is not None
+
     def member_log_proba(
-        self, texts: Sequence[str], embeddings: np.ndarray | None = None
+        self, texts: Sequence[str], embeddings: np.ndarray | None = None, context: Any = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(log p_embedding, log p_tfidf) for ``texts``; ``embeddings`` skips the embedder when given."""
+        """(log p_embedding, log p_tfidf) for ``texts``; ``embeddings`` skips the embedder when given, and
+        ``context`` (:class:`~vocmine.models.context.SentenceContext`) lets the context head score the texts
+        that have a neighbour."""
+        from vocmine.models.context import with_context
+
         _check_fitted(self)
         if embeddings is None:
-            p_embedding = self.embedding_head_.predict_proba(texts)
-        else:
-            p_embedding = self.embedding_head_.predict_proba_embeddings(embeddings)
+            embeddings = self.embedding_head_._embed(list(texts))
+        p_embedding = self.embedding_head_.predict_proba_embeddings(embeddings)
+        if context is not None and self.reads_context and context.has_neighbour.any():
+            rows = np.asarray(context.has_neighbour, dtype=bool)
+            features = with_context(np.asarray(embeddings)[rows], context.vectors[rows])
+            p_embedding[rows] = self.context_head_.predict_proba_embeddings(features)
         p_tfidf = self.tfidf_head_.predict_proba(texts)
         return np.log(p_embedding + 1e-9), np.log(p_tfidf + 1e-9)
 
-    def predict_proba(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str], embeddings: np.ndarray | None = None,
+                      context: Any = None) -> np.ndarray:
         texts = list(texts)
         _check_fitted(self)
         if not texts:
             return np.zeros((0, len(self.labels_)), dtype=np.float32)
-        log_embedding, log_tfidf = self.member_log_proba(texts, embeddings)
+        log_embedding, log_tfidf = self.member_log_proba(texts, embeddings, context)
         return blend_proba(log_embedding, log_tfidf, self.weight, self.temperature)
 
     def predict(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> list[str]:
@@ -543,13 +577,17 @@ class BlendedHead:
         directory.mkdir(parents=True, exist_ok=True)
         self.embedding_head_.save(directory / "e5")
         self.tfidf_head_.save(directory / "tfidf")
+        members = {"e5": self.embedding_head_.kind, "tfidf": self.tfidf_head_.kind}
+        if self.reads_context:
+            self.context_head_.save(directory / CONTEXT_MEMBER)
+            members[CONTEXT_MEMBER] = self.context_head_.kind
         config = {
             "kind": self.kind,
             "format_version": FORMAT_VERSION,
             "labels": self.labels_,
             "weight": self.weight,
             "temperature": self.temperature,
-            "members": {"e5": self.embedding_head_.kind, "tfidf": self.tfidf_head_.kind},
+            "members": members,
             "training_data": self.data_description,
         }
         (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", "utf-8")
@@ -566,6 +604,9 @@ class BlendedHead:
             config.get("training_data", ""),
         )
         head.embedding_head_, head.tfidf_head_ = embedding_head, tfidf_head
+        head.context_head_ = (EmbeddingLogisticHead.load(directory / CONTEXT_MEMBER)
+                              if CONTEXT_MEMBER in config["members"] else None)
+        head.context_head = head.context_head_
         head.labels_ = list(config["labels"])
         return head
 

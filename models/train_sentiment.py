@@ -157,6 +157,22 @@ def _embed(texts: list[str], cache_path: Path) -> np.ndarray:
     return embed_with_disk_cache(texts, E5Embedder(backend="engine"), cache_path)
 
 
+def _context(frame: pd.DataFrame, X: np.ndarray, cache_path: Path) -> Any:
+    """The rows' :class:`~vocmine.models.context.SentenceContext` from their ``context_before`` /
+    ``context_after`` columns (SemEval-2016 sentences have neighbours; other rows are whole texts)."""
+    from vocmine.models.context import window_vectors
+
+    def column(name: str) -> list[str]:
+        return frame[name].fillna("").tolist() if name in frame else [""] * len(frame)
+
+    return window_vectors(X, column("context_before"), column("context_after"),
+                          lambda texts: _embed(texts, cache_path))
+
+
+def _select(context: Any, rows: np.ndarray) -> Any:
+    return type(context)(context.vectors[rows], context.has_neighbour[rows])
+
+
 def _describe(frame: pd.DataFrame) -> str:
     counts = frame.groupby("dataset").size()
     return "train splits of ../shared/data: " + ", ".join(f"{name} {n}" for name, n in counts.items())
@@ -172,6 +188,7 @@ def train_sentiment(
     e5_rows = e5_subset(train, seed)
     logger.info("training rows: %d (TF-IDF), %d (e5)", len(train), len(e5_rows))
     X = _embed(e5_rows["text"].tolist(), cache_path)
+    context = _context(e5_rows, X, cache_path)
     y = e5_rows["label"].to_numpy()
 
     # 1. Tune the blend on a held-out 15% of the e5 rows (their texts also left out of the TF-IDF fit).
@@ -179,13 +196,15 @@ def train_sentiment(
     dev_texts = set(e5_rows["text"].to_numpy()[dev])
     tfidf_fit = train[~train["text"].isin(dev_texts)]
     tuning = BlendedHead(
-        EmbeddingLogisticHead(EMBEDDER, random_state=seed), TfidfLogisticHead(random_state=seed)
+        EmbeddingLogisticHead(EMBEDDER, random_state=seed), TfidfLogisticHead(random_state=seed),
+        context_head=EmbeddingLogisticHead(EMBEDDER, random_state=seed),
     ).fit(
         e5_rows["text"].to_numpy()[~dev].tolist(), y[~dev], embeddings=X[~dev],
         tfidf_texts=tfidf_fit["text"].tolist(), tfidf_y=tfidf_fit["label"].tolist(),
+        context=_select(context, ~dev),
     )
     dev_texts_list = e5_rows["text"].to_numpy()[dev].tolist()
-    log_e5, log_tfidf = tuning.member_log_proba(dev_texts_list, X[dev])
+    log_e5, log_tfidf = tuning.member_log_proba(dev_texts_list, X[dev], _select(context, dev))
     y_dev = np.searchsorted(tuning.labels_, y[dev])
     weight, temperature = tune_blend(log_e5, log_tfidf, y_dev, e5_rows["dataset"].to_numpy()[dev])
 
@@ -197,14 +216,18 @@ def train_sentiment(
         weight=weight,
         temperature=temperature,
         data_description=description,
+        context_head=EmbeddingLogisticHead(EMBEDDER, random_state=seed, data_description=_describe(e5_rows)
+                                           + "; features: own e5 vector + window vector (models/context.py)"),
     ).fit(
-        e5_rows["text"].tolist(), y, embeddings=X, tfidf_texts=train["text"].tolist(), tfidf_y=train["label"].tolist()
+        e5_rows["text"].tolist(), y, embeddings=X, tfidf_texts=train["text"].tolist(),
+        tfidf_y=train["label"].tolist(), context=context,
     )
     model.save(out_dir)
     summary = {
         "weights": str(out_dir),
         "rows_tfidf": int(len(train)),
         "rows_e5": int(len(e5_rows)),
+        "rows_e5_with_neighbours": int(context.has_neighbour.sum()),
         "rows_per_dataset": {k: int(v) for k, v in train.groupby("dataset").size().items()},
         "blend_weight": weight,
         "temperature": temperature,
@@ -285,8 +308,9 @@ def evaluate_sentiment(
             continue
         texts = frame["text"].tolist()
         X = _embed(texts, cache_path)
-        log_e5, log_tfidf = model.member_log_proba(texts, X)
-        rows += _figures_for(frame, model.predict_proba(texts, X), "vocmine.sentiment.v1", with_ece=True)
+        log_e5, log_tfidf = model.member_log_proba(texts, X)  # the e5 member alone reads no context
+        context = _context(frame, X, cache_path)
+        rows += _figures_for(frame, model.predict_proba(texts, X, context), "vocmine.sentiment.v1", with_ece=True)
         if fine_tuned is not None:
             log_encoder, log_v1 = fine_tuned.member_log_proba(texts, X)  # one encoder pass for both rows
             rows += _figures_for(frame, fine_tuned.blend(log_encoder, log_v1), KIND, with_ece=True)

@@ -53,6 +53,8 @@ class SentimentAnnotator:
     task = "sentiment"
     name = "vocmine.sentiment.v1"
     embedder = "vocmine.e5_small.v1"
+    #: Callers pass each sentence's context (its neighbours in the answer; ``models/context.py``).
+    reads_context = True
 
     def __init__(self, weights_dir: Path | None = None) -> None:
         self.weights_dir = weights_dir
@@ -62,8 +64,10 @@ class SentimentAnnotator:
         return load_sentiment_model(self.weights_dir)
 
     def annotate(
-        self, texts: Sequence[str], embeddings: np.ndarray, languages: Sequence[str | None]
+        self, texts: Sequence[str], embeddings: np.ndarray, languages: Sequence[str | None], context: Any = None
     ) -> list[Annotation]:
+        """One annotation per text; ``context`` (:class:`~vocmine.models.context.SentenceContext`, optional)
+        lets a model with a context member read the sentences around each one."""
         texts = list(texts)
         if len(languages) != len(texts) or len(embeddings) != len(texts):
             raise ValueError(
@@ -75,7 +79,12 @@ class SentimentAnnotator:
         annotations = [Annotation(None, {}, skip_reason=reason) for reason in reasons]
         if keep:
             model = self.model
-            proba = model.predict_proba([texts[i] for i in keep], np.asarray(embeddings)[keep])
+            kept_texts, kept_vectors = [texts[i] for i in keep], np.asarray(embeddings)[keep]
+            if context is not None and getattr(model, "reads_context", False):
+                kept_context = type(context)(context.vectors[keep], context.has_neighbour[keep])
+                proba = model.predict_proba(kept_texts, kept_vectors, kept_context)
+            else:
+                proba = model.predict_proba(kept_texts, kept_vectors)
             for row, i in enumerate(keep):
                 scores = {label: float(p) for label, p in zip(model.labels_, proba[row], strict=True)}
                 annotations[i] = Annotation(max(scores, key=scores.get), scores)
@@ -89,6 +98,8 @@ class FineTunedSentimentAnnotator(SentimentAnnotator):
     ``sentiment = "vocmine.sentiment.ft"`` under ``[analysis.annotators]``."""
 
     name = "vocmine.sentiment.ft"
+    #: Its blend member is v1 without context, as when the blend was tuned.
+    reads_context = False
 
     def __init__(self, weights_dir: Path | None = None) -> None:
         from vocmine.models.sentiment_ft import FT_WEIGHTS_DIR

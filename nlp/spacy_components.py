@@ -149,7 +149,7 @@ class SentenceAnnotations:
             else:
                 guesses = [language] * len(texts)
             rows.extend((index, s, t, g) for s, t, g in zip(sentences, texts, guesses, strict=True))
-        labels = self.stack.label_sentences([r[2] for r in rows], [r[3] for r in rows])
+        labels = self.stack.label_sentences([r[2] for r in rows], [r[3] for r in rows], [r[0] for r in rows])
         out: list[dict[str, Any]] = [{"language": lang, "sentences": []} for lang in doc_languages]
         for position, (index, sentence, text, language) in enumerate(rows):
             per_task = {task: labels[task][position] for task in labels}

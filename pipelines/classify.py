@@ -17,6 +17,7 @@ import pandas as pd
 
 from vocmine import registry
 from vocmine.config import VocmineConfig
+from vocmine.models.context import annotate_in_context
 from vocmine.nlp.language import UNDETERMINED, detect_language, detect_languages, is_modelled
 from vocmine.nlp.pii import redact
 from vocmine.nlp.sentences import split_sentences
@@ -59,12 +60,20 @@ class TextClassifierStack:
                 stack.embedders[annotator.embedder] = resolve_embedder(annotator.embedder)
         return stack
 
-    def label_sentences(self, texts: list[str], languages: list[str]) -> dict[str, list[Annotation]]:
+    def label_sentences(self, texts: list[str], languages: list[str],
+                        groups: list[object] | None = None) -> dict[str, list[Annotation]]:
+        """Labels per task for sentences in reading order; ``groups`` (each sentence's text) gives the
+        annotators that read context (sentiment) each sentence's neighbours."""
         vectors = {name: embedder.encode(texts) for name, embedder in self.embedders.items()} if texts else {}
         out = {}
         for task, annotator in self.annotators.items():
             embedded = vectors.get(annotator.embedder, np.zeros((len(texts), 0), dtype=np.float32))
-            out[task] = annotator.annotate(texts, embedded, languages) if texts else []
+            if not texts:
+                out[task] = []
+            elif groups is None:
+                out[task] = annotator.annotate(texts, embedded, languages)
+            else:
+                out[task] = annotate_in_context(annotator, texts, embedded, languages, groups)
         return out
 
 
@@ -102,7 +111,8 @@ def classify_texts(
                 sentence_language = language
             sentence_rows.append({"index": index, "position": position, "sentence": span.text,
                                   "language": sentence_language})
-    labels = stack.label_sentences([r["sentence"] for r in sentence_rows], [r["language"] for r in sentence_rows])
+    labels = stack.label_sentences([r["sentence"] for r in sentence_rows], [r["language"] for r in sentence_rows],
+                                   [r["index"] for r in sentence_rows])
     for task, sentence_labels in labels.items():
         for row, annotation in zip(sentence_rows, sentence_labels, strict=True):
             row.update(_columns(task, annotation))

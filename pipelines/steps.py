@@ -22,6 +22,7 @@ import pandas as pd
 from vocmine import registry
 from vocmine.config import VocmineConfig
 from vocmine.ids import text_hash
+from vocmine.models.context import annotate_in_context
 from vocmine.nlp.language import UNDETERMINED, detect_language, detect_languages, is_modelled
 from vocmine.nlp.sentences import split_sentences
 from vocmine.protocols import Annotation, Annotator
@@ -200,7 +201,12 @@ def run_annotator(ctx: StepContext, task: str) -> dict[str, Any]:
             vectors = embed_cached(texts, embedder, store)
         else:
             vectors = np.zeros((len(texts), 0), dtype=np.float32)
-        results = annotator.annotate(texts, vectors, languages)
+        if getattr(annotator, "reads_context", False) and embedder is not None:
+            before, after = sentence_neighbours(store, batch["sentence_id"].tolist())
+            results = annotate_in_context(annotator, texts, vectors, languages, before=before, after=after,
+                                          embed=lambda more: embed_cached(more, embedder, store))
+        else:
+            results = annotator.annotate(texts, vectors, languages)
         if task == "touchpoint":
             results = touchpoint_given_wins(
                 given_touchpoints(store, batch["sentence_id"].tolist()), results, agreement_rows
@@ -253,6 +259,23 @@ def given_touchpoints(store: Store, sentence_ids: list[str]) -> list[str | None]
         store.con.unregister(view)
     given = dict(rows)
     return [given.get(sentence_id) for sentence_id in sentence_ids]
+
+
+def sentence_neighbours(store: Store, sentence_ids: list[str]) -> tuple[list[str], list[str]]:
+    """The previous and next sentence of each sentence in its answer ("" at an answer's edge), in the
+    order of ``sentence_ids``: the context an annotator that reads context sees (``models/context.py``)."""
+    if not sentence_ids:
+        return [], []
+    frame = store.df(
+        "SELECT s.sentence_id, coalesce(p.text, '') AS before, coalesce(n.text, '') AS after "
+        "FROM sentences s "
+        "LEFT JOIN sentences p ON p.answer_id = s.answer_id AND p.position = s.position - 1 "
+        "LEFT JOIN sentences n ON n.answer_id = s.answer_id AND n.position = s.position + 1 "
+        "WHERE s.sentence_id IN (SELECT unnest(?))",
+        [sentence_ids],
+    ).set_index("sentence_id")
+    frame = frame.reindex(sentence_ids).fillna("")
+    return frame["before"].tolist(), frame["after"].tolist()
 
 
 def touchpoint_given_wins(given: list[str | None], results: list[Annotation],

@@ -126,7 +126,7 @@ class TextAnalyzer:
         sentence_langs = detect_languages(sentence_texts, fallback=[languages[i] for i, _ in flat]) if flat else []
         sentence_langs = [lang if lang != UNDETERMINED or not languages[i] else languages[i]
                           for (i, _), lang in zip(flat, sentence_langs, strict=True)]
-        per_task = self.stack.label_sentences(sentence_texts, sentence_langs)
+        per_task = self.stack.label_sentences(sentence_texts, sentence_langs, [i for i, _ in flat])
         outputs = []
         for i, (text, language) in enumerate(zip(texts, languages, strict=True)):
             indices = [k for k, (owner, _) in enumerate(flat) if owner == i]

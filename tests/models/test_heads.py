@@ -157,3 +157,37 @@ def test_tfidf_head_one_vs_rest_is_multi_label_and_round_trips(tmp_path: Path) -
     assert np.allclose(loaded.predict_proba(texts), head.predict_proba(texts))
     with pytest.raises(ValueError, match="shape"):
         TfidfLogisticHead().fit_one_vs_rest(texts, indicators[:3], ["food", "price"])
+
+
+def test_blend_with_context_head_routes_only_sentences_with_neighbours(tmp_path: Path) -> None:
+    """The context member scores the sentences that have a neighbour in their answer; the others score as in a
+    blend without one; both survive save/load, and fitting without the rows' context is an error."""
+    from vocmine.models.context import SentenceContext
+    from vocmine.models.heads import BlendedHead
+
+    X = KeywordEmbedder().encode(TEXTS)
+    # Each row's "answer" holds the next row of the same class: its window leans to that class.
+    window = (X + np.roll(X, -1, axis=0)) / 2
+    context = SentenceContext(window, np.array([i % 2 == 0 for i in range(len(TEXTS))]))
+
+    def blend(with_context: bool) -> BlendedHead:
+        return BlendedHead(EmbeddingLogisticHead(KeywordEmbedder(), C=10.0, calibrate=False),
+                           TfidfLogisticHead(min_df=1), weight=0.7,
+                           context_head=EmbeddingLogisticHead(KeywordEmbedder(), C=10.0, calibrate=False)
+                           if with_context else None)
+
+    plain = blend(False).fit(TEXTS, LABELS, embeddings=X)
+    routed = blend(True).fit(TEXTS, LABELS, embeddings=X, context=context)
+    assert routed.reads_context and not plain.reads_context
+    alone = ~context.has_neighbour
+    np.testing.assert_allclose(routed.predict_proba(TEXTS, X, context)[alone], plain.predict_proba(TEXTS, X)[alone])
+    assert not np.allclose(routed.predict_proba(TEXTS, X, context)[~alone], plain.predict_proba(TEXTS, X)[~alone])
+    # Without context every sentence is scored by the e5 member, as a one-sentence answer would be.
+    np.testing.assert_allclose(routed.predict_proba(TEXTS, X), plain.predict_proba(TEXTS, X))
+    routed.save(tmp_path / "blend")
+    loaded = BlendedHead.load(tmp_path / "blend")
+    assert loaded.reads_context
+    np.testing.assert_allclose(loaded.predict_proba(TEXTS, X, context), routed.predict_proba(TEXTS, X, context),
+                               atol=1e-6)
+    with pytest.raises(ValueError, match="needs the rows' context"):
+        blend(True).fit(TEXTS, LABELS, embeddings=X)

@@ -117,3 +117,17 @@ def test_load_sentiment_restaurants_es_maps_stars() -> None:
     mapping = frame.groupby("stars")["label"].first().to_dict()
     assert mapping == {1: "negative", 2: "negative", 3: "neutral", 4: "positive", 5: "positive"}
     assert frame["text"].str.split().str.len().max() <= 60
+
+
+def test_semeval_sentences_carry_their_neighbours() -> None:
+    """English neighbours stop at a review's edge; the shuffled Spanish files get the official order's."""
+    from vocmine.models.datasets import semeval16_with_neighbours
+
+    english = semeval16_with_neighbours("en", "train", SHARED_DATA)
+    assert (english["context_before"] == "").sum() == english["review_id"].nunique() == 350
+    spanish = semeval16_with_neighbours("es", "test", SHARED_DATA).set_index("text")
+    assert spanish.loc["Buff,", "context_after"] == "No se donde empezar!"
+    assert spanish.loc["No se donde empezar!", "context_before"] == "Buff,"
+    assert ((spanish["context_before"] == "") & (spanish["context_after"] == "")).sum() <= 1
+    train = load_sentiment("semeval16_es", "train", SHARED_DATA)
+    assert {"context_before", "context_after"} <= set(train.columns)

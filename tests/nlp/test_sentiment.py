@@ -106,3 +106,16 @@ def test_sentiment_ft_annotator_labels_clear_fixtures(ft_annotator: SentimentAnn
     assert ft_annotator.name == "vocmine.sentiment.ft"
     assert [a.label for a in annotations] == ["positive", "negative"]
     assert sum(annotations[0].scores.values()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_sentiment_reads_the_sentences_around_a_sentence(annotator: SentimentAnnotator, e5) -> None:
+    """A sentence with neighbours in its answer is scored by the context member; alone it is not, and a
+    one-sentence answer scores the same either way."""
+    from vocmine.models.context import annotate_in_context
+
+    texts = ["Fuimos un martes por la noche.", "La comida llegó fría y el camarero fue muy grosero.", "Thanks!"]
+    vectors = e5.encode(texts)
+    in_answer = annotate_in_context(annotator, texts, vectors, ["es", "es", "en"], groups=[0, 0, 1])
+    alone = annotator.annotate(texts, vectors, ["es", "es", "en"])
+    assert in_answer[0].scores["negative"] > alone[0].scores["negative"]
+    assert in_answer[2].scores == alone[2].scores

@@ -110,9 +110,10 @@ def test_spacy_pipe_embeds_each_batch_once(nlp_en, sentences_en: list[str], monk
     stack_type = type(component.stack)
     original = stack_type.label_sentences
 
-    def counting(self, texts, languages):
+    def counting(self, texts, languages, groups=None):
         calls.append(len(texts))
-        return original(self, texts, languages)
+        assert groups is not None and len(groups) == len(texts)  # each sentence's doc: sentiment reads context
+        return original(self, texts, languages, groups)
 
     monkeypatch.setattr(stack_type, "label_sentences", counting)
     docs = list(nlp_en.pipe(sentences_en, batch_size=3))

@@ -114,3 +114,20 @@ def test_analyze_releases_models_before_corpus_wide_steps_on_large_stores(analys
     monkeypatch.setattr(analyze, "RELEASE_MODELS_AT_RESPONSES", 1)
     analyze_store(store, config, steps=["sentiment", "kpis", "drivers"])
     assert calls == [False, False]  # KPIs and drivers need no model at all
+
+
+def test_sentence_neighbours_come_from_the_same_answer(analysed):
+    """The context a sentiment model reads: the previous and next sentence of the same answer, none across."""
+    from vocmine.pipelines.steps import sentence_neighbours
+
+    store, _, _ = analysed
+    ids = [row[0] for row in store.con.execute(
+        "SELECT sentence_id FROM sentences WHERE response_id IN ('survey:r1', 'survey:r3') ORDER BY sentence_id"
+    ).fetchall()]
+    texts = dict(store.con.execute("SELECT sentence_id, text FROM sentences").fetchall())
+    before, after = sentence_neighbours(store, ids)
+    by_text = {texts[i]: (b, a) for i, b, a in zip(ids, before, after, strict=True)}
+    assert by_text["El personal fue muy amable."] == ("", "Volveré seguro.")
+    assert by_text["Volveré seguro."] == ("El personal fue muy amable.", "")
+    assert by_text["Staff were lovely but checkout took ages."] == ("", "")
+    assert sentence_neighbours(store, []) == ([], [])
