@@ -62,26 +62,13 @@ def _batches(frame: pd.DataFrame, size: int) -> list[pd.DataFrame]:
 
 # -- language ---------------------------------------------------------------------------------------
 def run_language(ctx: StepContext) -> dict[str, Any]:
-    """Detect the language of answers without one, then of responses without a given language."""
+    """Detect the language of responses without a given one (from all their answer text), then of answers.
+
+    An answer takes its response's given language. Otherwise it is detected on its own, and when it is too
+    short or ambiguous to tell (confidence under :func:`~vocmine.nlp.language.detect_languages`' line) it
+    takes its response's detected language. A review title such as "Nada especial" or "No vale la pena"
+    reads as Galician or Italian alone, and would then be skipped by every classifier."""
     store = ctx.store
-    answers = store.df(
-        "SELECT a.answer_id, a.text, r.language AS given FROM answers a JOIN responses r USING (response_id) "
-        "WHERE a.language IS NULL ORDER BY a.answer_id"
-    )
-    done = 0
-    for batch in _batches(answers, 2000):
-        languages = []
-        for text, given in zip(batch["text"], batch["given"], strict=True):
-            if isinstance(given, str) and given:
-                languages.append(given)
-            else:
-                languages.append(detect_language(text).language)
-        with store.transaction():
-            store.update_columns("answers", pd.DataFrame({"answer_id": batch["answer_id"], "language": languages}),
-                                 key=["answer_id"])
-        done += len(batch)
-        ctx.report("language", done, len(answers))
-    # A response's language: the given one, else the language of most of its answer text.
     responses = store.df(
         "SELECT r.response_id, string_agg(a.text, ' ' ORDER BY a.position) AS text FROM responses r "
         "LEFT JOIN answers a USING (response_id) WHERE r.language IS NULL GROUP BY r.response_id"
@@ -95,6 +82,22 @@ def run_language(ctx: StepContext) -> dict[str, Any]:
                               "language_source": "detected"}),
                 key=["response_id"],
             )
+    answers = store.df(
+        "SELECT a.answer_id, a.text, r.language AS response_language, "
+        "r.language IS NOT NULL AND r.language_source IS DISTINCT FROM 'detected' AS given "
+        "FROM answers a JOIN responses r USING (response_id) WHERE a.language IS NULL ORDER BY a.answer_id"
+    )
+    done = 0
+    for batch in _batches(answers, 2000):
+        fallback = [lang if isinstance(lang, str) and lang else None for lang in batch["response_language"]]
+        detected = detect_languages([t if isinstance(t, str) else "" for t in batch["text"]], fallback=fallback)
+        languages = [parent if given else guess
+                     for parent, given, guess in zip(fallback, batch["given"], detected, strict=True)]
+        with store.transaction():
+            store.update_columns("answers", pd.DataFrame({"answer_id": batch["answer_id"], "language": languages}),
+                                 key=["answer_id"])
+        done += len(batch)
+        ctx.report("language", done, len(answers))
     return {"answers": len(answers), "responses": len(responses)}
 
 

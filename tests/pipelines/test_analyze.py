@@ -131,3 +131,25 @@ def test_sentence_neighbours_come_from_the_same_answer(analysed):
     assert by_text["Volveré seguro."] == ("El personal fue muy amable.", "")
     assert by_text["Staff were lovely but checkout took ages."] == ("", "")
     assert sentence_neighbours(store, []) == ([], [])
+
+
+def test_short_answers_take_their_responses_language(tmp_path, store):
+    """A review title too short to tell ("Nada especial" reads as Galician alone) takes the language of its
+    review, so the classifiers do not skip it; a title in another language than its body keeps its own."""
+    path = tmp_path / "reviews.csv"
+    path.write_text(
+        "review_id,title,text,stars\n"
+        "v1,Nada especial,La comida estaba fría y tardaron una hora en atendernos. El local estaba sucio.,2\n"
+        "v2,No vale la pena,Muy caro para lo que ofrecen y el personal fue bastante antipático.,1\n"
+        "v3,Très bon accueil et nous reviendrons avec plaisir,Friendly staff and quick food.,5\n",
+        encoding="utf-8",
+    )
+    ingest_paths([path], store, profile=load_profile("review"))
+    analyze_store(store, VocmineConfig(store=store.path), steps=["language", "sentences", "sentiment"])
+    languages = dict(store.con.execute("SELECT answer_id, language FROM answers").fetchall())
+    titles = {k.split(":")[1]: v for k, v in languages.items() if k.endswith(":title")}
+    assert titles == {"v1": "es", "v2": "es", "v3": "fr"}
+    title_sentiment = store.scalar(
+        "SELECT label FROM annotations WHERE target_id = 'reviews:v2:title' AND level = 'answer' AND task = 'sentiment'"
+    )
+    assert title_sentiment == "negative"
