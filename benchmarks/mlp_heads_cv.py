@@ -66,27 +66,26 @@ def fit_mlp(X: np.ndarray, y: np.ndarray, alpha: float, row_weights: np.ndarray 
 
 def sentiment() -> dict:
     """Out-of-fold blend figures with the shipped e5 member and with each MLP member."""
-    from sentiment_recipe_cv import FOLDS, training_folds
+    from sentiment_recipe_cv import (
+        FOLDS,
+        blend_figures,
+        dataset_weights,
+        spanish_rule,
+        tfidf_out_of_fold,
+        training_folds,
+    )
 
     from vocmine.models.embedding_cache import DEFAULT_CACHE
-    from vocmine.models.heads import EmbeddingLogisticHead, TfidfLogisticHead, blend_proba, tune_blend
-    from vocmine.models.metrics import macro_f1_by_group
-    from vocmine.models.train_sentiment import EMBEDDER, EVAL_PLAN, SENTIMENT_LABELS, _embed
+    from vocmine.models.heads import EmbeddingLogisticHead
+    from vocmine.models.train_sentiment import EMBEDDER, SENTIMENT_LABELS, _embed
 
     started = time.perf_counter()
     train, in_e5, fold = training_folds()
     X = _embed(train["text"].tolist(), DEFAULT_CACHE)
     y = np.searchsorted(SENTIMENT_LABELS, train["label"].to_numpy())
     datasets = train["dataset"].to_numpy()
-    reported = np.isin(datasets, list(EVAL_PLAN))
-    log_tfidf = np.zeros((len(train), 3))
-    for k in range(FOLDS):
-        fit_rows = train[fold != k]
-        member = TfidfLogisticHead(random_state=SEED).fit(fit_rows["text"].tolist(), fit_rows["label"].tolist())
-        log_tfidf[fold == k] = np.log(member.predict_proba(train["text"][fold == k].tolist()) + 1e-9)
+    log_tfidf = tfidf_out_of_fold(train, fold)
     print(f"sentiment: {len(train)} rows, TF-IDF folds done at {time.perf_counter() - started:.0f} s", flush=True)
-
-    from sentiment_recipe_cv import dataset_weights
 
     every = np.ones(len(train), bool)
     # name: (rows the e5 member may fit on, corpus-weight power or None, alpha or None for the shipped LR)
@@ -107,21 +106,12 @@ def sentiment() -> dict:
             else:
                 proba = fit_mlp(X[rows], y[rows], alpha, weights).predict_proba(X[fold == k])
             log_e5[fold == k] = np.log(proba + 1e-9)
-        weight, temperature = tune_blend(log_e5[in_e5], log_tfidf[in_e5], y[in_e5], datasets[in_e5])
-        predicted = np.log(blend_proba(log_e5, log_tfidf, weight, temperature)).argmax(axis=1)
-        per = macro_f1_by_group(y[reported], predicted[reported], datasets[reported], [0, 1, 2])
-        results[name] = {"blend_weight": weight, "temperature": round(float(temperature), 4),
-                         "reported_mean": round(float(np.mean(list(per.values()))), 4),
-                         **{corpus: round(float(v), 4) for corpus, v in per.items()}}
+        results[name] = blend_figures(log_e5, log_tfidf, y, datasets, in_e5)
         print(f"  {name:62s} {json.dumps(results[name])}  ({time.perf_counter() - started:.0f} s)", flush=True)
 
     shipped = results["shipped: LR on the e5 subset, C=1"]
     best = max((n for n in results if n.startswith("MLP")), key=lambda n: results[n]["reported_mean"])
-    gain_es = results[best]["semeval16_es"] - shipped["semeval16_es"]
-    worst_drop = max(shipped[c] - results[best][c] for c in EVAL_PLAN)
-    adopt = gain_es >= SENTIMENT_MIN_GAIN_ES and worst_drop <= SENTIMENT_MAX_DROP
-    decision = {"best_mlp": best, "semeval16_es_gain": round(gain_es, 4), "largest_drop": round(worst_drop, 4),
-                "adopt": bool(adopt)}
+    decision = {"best_mlp": best, **spanish_rule(shipped, results[best], SENTIMENT_MIN_GAIN_ES, SENTIMENT_MAX_DROP)}
     print(f"sentiment decision: {decision}", flush=True)
     return {"folds": FOLDS, "rows": len(train), "variants": results, "decision": decision}
 

@@ -44,27 +44,22 @@ MAX_DROP = 0.005
 
 
 def main() -> None:
-    from sentiment_recipe_cv import FOLDS, training_folds
+    from sentiment_recipe_cv import FOLDS, blend_figures, spanish_rule, tfidf_out_of_fold, training_folds
 
-    from vocmine.models.context import window_vectors, with_context
+    from vocmine.models.context import with_context
     from vocmine.models.embedding_cache import DEFAULT_CACHE
-    from vocmine.models.heads import EmbeddingLogisticHead, TfidfLogisticHead, blend_proba, tune_blend
+    from vocmine.models.heads import EmbeddingLogisticHead
     from vocmine.models.metrics import macro_f1_by_group
-    from vocmine.models.train_sentiment import EMBEDDER, EVAL_PLAN, SENTIMENT_LABELS, _embed
+    from vocmine.models.train_sentiment import EMBEDDER, EVAL_PLAN, SENTIMENT_LABELS, _context, _embed
 
     started = time.perf_counter()
     train, in_e5, fold = training_folds()
     X = _embed(train["text"].tolist(), DEFAULT_CACHE)
-    before, after = train["context_before"].fillna("").tolist(), train["context_after"].fillna("").tolist()
-    window, has_neighbour = window_vectors(X, before, after, lambda texts: _embed(texts, DEFAULT_CACHE))
+    window, has_neighbour = _context(train, X, DEFAULT_CACHE)
     y = np.searchsorted(SENTIMENT_LABELS, train["label"].to_numpy())
     datasets = train["dataset"].to_numpy()
     reported = np.isin(datasets, list(EVAL_PLAN))
-    log_tfidf = np.zeros((len(train), 3))
-    for k in range(FOLDS):
-        fit_rows = train[fold != k]
-        member = TfidfLogisticHead(random_state=SEED).fit(fit_rows["text"].tolist(), fit_rows["label"].tolist())
-        log_tfidf[fold == k] = np.log(member.predict_proba(train["text"][fold == k].tolist()) + 1e-9)
+    log_tfidf = tfidf_out_of_fold(train, fold)
     print(f"{len(train)} rows, {int(in_e5.sum())} in the e5 subset, "
           f"{int((train['context_before'].fillna('') != '').sum())} with a previous sentence; "
           f"TF-IDF folds done at {time.perf_counter() - started:.0f} s", flush=True)
@@ -82,23 +77,13 @@ def main() -> None:
 
     results = {}
     for name, log_e5 in member_log.items():
-        weight, temperature = tune_blend(log_e5[in_e5], log_tfidf[in_e5], y[in_e5], datasets[in_e5])
-        predicted = np.log(blend_proba(log_e5, log_tfidf, weight, temperature)).argmax(axis=1)
-        per = macro_f1_by_group(y[reported], predicted[reported], datasets[reported], [0, 1, 2])
         alone = macro_f1_by_group(y[reported], log_e5[reported].argmax(axis=1), datasets[reported], [0, 1, 2])
-        results[name] = {"blend_weight": weight, "temperature": round(float(temperature), 4),
-                         "reported_mean": round(float(np.mean(list(per.values()))), 4),
-                         **{corpus: round(float(v), 4) for corpus, v in per.items()},
+        results[name] = {**blend_figures(log_e5, log_tfidf, y, datasets, in_e5),
                          "e5_member_alone": {corpus: round(float(v), 4) for corpus, v in alone.items()}}
         print(f"  {name:24s} {json.dumps(results[name])}", flush=True)
 
     shipped = results["shipped: own vector"]
-    decision = {}
-    for name in list(results)[1:]:
-        gain_es = results[name]["semeval16_es"] - shipped["semeval16_es"]
-        worst_drop = max(shipped[c] - results[name][c] for c in EVAL_PLAN)
-        decision[name] = {"semeval16_es_gain": round(gain_es, 4), "largest_drop": round(worst_drop, 4),
-                          "adopt": bool(gain_es >= MIN_GAIN_ES and worst_drop <= MAX_DROP)}
+    decision = {name: spanish_rule(shipped, results[name], MIN_GAIN_ES, MAX_DROP) for name in list(results)[1:]}
     print(f"decision: {decision}")
     out = REPO / "benchmarks" / "results" / "sentiment_context_cv.json"
     out.write_text(json.dumps({"folds": FOLDS, "rows": len(train), "variants": results, "decision": decision,

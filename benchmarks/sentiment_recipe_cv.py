@@ -80,6 +80,47 @@ def training_folds() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     return train, in_e5, fold
 
 
+def tfidf_out_of_fold(train: pd.DataFrame, fold: np.ndarray) -> np.ndarray:
+    """Out-of-fold log-probabilities of the TF-IDF member: per fold, fitted on every row of the other folds."""
+    from vocmine.models.heads import TfidfLogisticHead
+
+    log_tfidf = np.zeros((len(train), 3))
+    for k in range(FOLDS):
+        fit_rows = train[fold != k]
+        member = TfidfLogisticHead(random_state=SEED).fit(fit_rows["text"].tolist(), fit_rows["label"].tolist())
+        log_tfidf[fold == k] = np.log(member.predict_proba(train["text"][fold == k].tolist()) + 1e-9)
+    return log_tfidf
+
+
+def blend_figures(log_e5: np.ndarray, log_tfidf: np.ndarray, y: np.ndarray, datasets: np.ndarray,
+                  in_e5: np.ndarray) -> dict[str, float]:
+    """The blend of out-of-fold members as ``train_sentiment`` tunes it (weight and temperature on the e5-subset
+    rows), scored on the corpora ``vocmine evaluate sentiment`` reports: weight, temperature, mean, per corpus."""
+    from vocmine.models.heads import blend_proba, tune_blend
+    from vocmine.models.metrics import macro_f1_by_group
+    from vocmine.models.train_sentiment import EVAL_PLAN
+
+    reported = np.isin(datasets, list(EVAL_PLAN))
+    weight, temperature = tune_blend(log_e5[in_e5], log_tfidf[in_e5], y[in_e5], datasets[in_e5])
+    predicted = np.log(blend_proba(log_e5, log_tfidf, weight, temperature)).argmax(axis=1)
+    per = macro_f1_by_group(y[reported], predicted[reported], datasets[reported], [0, 1, 2])
+    return {"blend_weight": weight, "temperature": round(float(temperature), 4),
+            "reported_mean": round(float(np.mean(list(per.values()))), 4),
+            **{corpus: round(float(v), 4) for corpus, v in per.items()}}
+
+
+def spanish_rule(shipped: dict[str, float], variant: dict[str, float], min_gain: float,
+                 max_drop: float) -> dict[str, float | bool]:
+    """The adoption rule of the SemEval-es experiments: SemEval-2016 es up by ``min_gain`` or more and no
+    reported corpus down by more than ``max_drop``, against the shipped recipe's figures."""
+    from vocmine.models.train_sentiment import EVAL_PLAN
+
+    gain_es = variant["semeval16_es"] - shipped["semeval16_es"]
+    worst_drop = max(shipped[c] - variant[c] for c in EVAL_PLAN)
+    return {"semeval16_es_gain": round(gain_es, 4), "largest_drop": round(worst_drop, 4),
+            "adopt": bool(gain_es >= min_gain and worst_drop <= max_drop)}
+
+
 def main() -> None:
     from vocmine.models.datasets import load_sentiment
     from vocmine.models.embedding_cache import DEFAULT_CACHE

@@ -96,28 +96,26 @@ def compute_batch(job: BatchJob) -> BatchResult:
     annotator = _annotator(job.spec)
     texts = list(job.texts)
     fresh: dict[str, np.ndarray] = {}
+    known = dict(job.cached)
+
+    def embed(more: list[str]) -> np.ndarray:
+        """Vectors of ``more`` (the batch, or its sentences' neighbours): the store's, else embedded here."""
+        hashes = [text_hash(t) for t in more]
+        missing = {h: t for h, t in zip(hashes, more, strict=True) if h not in known}
+        if missing:
+            new = dict(zip(missing.keys(), embedder.encode(list(missing.values())), strict=True))
+            fresh.update(new)
+            known.update(new)
+        return np.stack([np.asarray(known[h], dtype=np.float32) for h in hashes])
+
     if annotator.embedder:
         embedder = _embedder(annotator.embedder)
-        hashes = [text_hash(t) for t in texts]
-        missing = {h: t for h, t in zip(hashes, texts, strict=True) if h not in job.cached}
-        if missing:
-            fresh = dict(zip(missing.keys(), embedder.encode(list(missing.values())), strict=True))
-        known = {**job.cached, **fresh}
-        vectors = np.stack([np.asarray(known[h], dtype=np.float32) for h in hashes]) if texts else np.zeros((0, 0))
+        vectors = embed(texts) if texts else np.zeros((0, 0))
         embedder_name: str | None = embedder.name
     else:
         vectors = np.zeros((len(texts), 0), dtype=np.float32)
         embedder_name = None
     if job.before and annotator.embedder:
-        def embed(more: list[str]) -> np.ndarray:  # neighbours: from the store's vectors, else embedded here
-            hashes = [text_hash(t) for t in more]
-            new = {h: t for h, t in zip(hashes, more, strict=True) if h not in known}
-            if new:
-                vectors_new = dict(zip(new.keys(), embedder.encode(list(new.values())), strict=True))
-                fresh.update(vectors_new)
-                known.update(vectors_new)
-            return np.stack([np.asarray(known[h], dtype=np.float32) for h in hashes])
-
         results = annotate_in_context(annotator, texts, vectors, list(job.languages), before=list(job.before),
                                       after=list(job.after), embed=embed)
     else:

@@ -30,6 +30,10 @@ class SentenceContext(NamedTuple):
     vectors: np.ndarray
     has_neighbour: np.ndarray
 
+    def take(self, rows: np.ndarray | Sequence[int]) -> SentenceContext:
+        """The context of the texts at ``rows`` (a mask or indices), e.g. the ones a model will score."""
+        return SentenceContext(self.vectors[rows], self.has_neighbour[rows])
+
 
 def window_vectors(own: np.ndarray, before: Sequence[str], after: Sequence[str],
                    embed: Callable[[list[str]], np.ndarray]) -> SentenceContext:

@@ -169,10 +169,6 @@ def _context(frame: pd.DataFrame, X: np.ndarray, cache_path: Path) -> Any:
                           lambda texts: _embed(texts, cache_path))
 
 
-def _select(context: Any, rows: np.ndarray) -> Any:
-    return type(context)(context.vectors[rows], context.has_neighbour[rows])
-
-
 def _describe(frame: pd.DataFrame) -> str:
     counts = frame.groupby("dataset").size()
     return "train splits of ../shared/data: " + ", ".join(f"{name} {n}" for name, n in counts.items())
@@ -201,10 +197,10 @@ def train_sentiment(
     ).fit(
         e5_rows["text"].to_numpy()[~dev].tolist(), y[~dev], embeddings=X[~dev],
         tfidf_texts=tfidf_fit["text"].tolist(), tfidf_y=tfidf_fit["label"].tolist(),
-        context=_select(context, ~dev),
+        context=context.take(~dev),
     )
     dev_texts_list = e5_rows["text"].to_numpy()[dev].tolist()
-    log_e5, log_tfidf = tuning.member_log_proba(dev_texts_list, X[dev], _select(context, dev))
+    log_e5, log_tfidf = tuning.member_log_proba(dev_texts_list, X[dev], context.take(dev))
     y_dev = np.searchsorted(tuning.labels_, y[dev])
     weight, temperature = tune_blend(log_e5, log_tfidf, y_dev, e5_rows["dataset"].to_numpy()[dev])
 

@@ -81,8 +81,7 @@ class SentimentAnnotator:
             model = self.model
             kept_texts, kept_vectors = [texts[i] for i in keep], np.asarray(embeddings)[keep]
             if context is not None and getattr(model, "reads_context", False):
-                kept_context = type(context)(context.vectors[keep], context.has_neighbour[keep])
-                proba = model.predict_proba(kept_texts, kept_vectors, kept_context)
+                proba = model.predict_proba(kept_texts, kept_vectors, context.take(keep))
             else:
                 proba = model.predict_proba(kept_texts, kept_vectors)
             for row, i in enumerate(keep):
