@@ -57,24 +57,43 @@ class FineTunedSentimentModel(FineTunedBlend):
         return BlendedHead.load(base_dir or WEIGHTS_DIR)
 
 
-def held_out_base_log_proba(train: pd.DataFrame, dev: np.ndarray, seed: int = 42) -> np.ndarray:
+def held_out_base_log_proba(train: pd.DataFrame, dev: np.ndarray, seed: int = 42,
+                            context: bool = False) -> np.ndarray:
     """Log-probabilities of the shipped blend's recipe on the held-out rows ``train[dev]``, its members
-    refitted without those rows (so the scores are honest held-out scores for tuning a blend on them)."""
+    refitted without those rows (so the scores are honest held-out scores for tuning a blend on them).
+
+    With ``context`` the refit has v1's context member and the held-out sentences that have a neighbour
+    (``context_before`` / ``context_after``) are scored with it, as v1 scores them in the pipeline."""
     from vocmine.models import train_sentiment as ts
+    from vocmine.models.context import window_vectors
     from vocmine.models.embedders import E5Embedder
     from vocmine.models.embedding_cache import embed_with_disk_cache
     from vocmine.models.heads import EmbeddingLogisticHead, TfidfLogisticHead
 
     embedder = E5Embedder(backend=TUNING_BACKEND)
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return embed_with_disk_cache(texts, embedder)
+
+    def rows_context(frame: pd.DataFrame, vectors: np.ndarray) -> Any:
+        if not context:
+            return None
+        before, after = (frame[c].fillna("").tolist() if c in frame else [""] * len(frame)
+                         for c in ("context_before", "context_after"))
+        return window_vectors(vectors, before, after, embed)
+
     e5_rows = ts.e5_subset(train, seed)
     e5_rows = e5_rows[~e5_rows.index.isin(np.flatnonzero(dev))]
     rest = train[~dev]
-    refit = BlendedHead(EmbeddingLogisticHead(ts.EMBEDDER, random_state=seed), TfidfLogisticHead(random_state=seed))
-    refit.fit(e5_rows["text"].tolist(), e5_rows["label"].to_numpy(),
-              embeddings=embed_with_disk_cache(e5_rows["text"].tolist(), embedder),
-              tfidf_texts=rest["text"].tolist(), tfidf_y=rest["label"].tolist())
-    texts = train[dev]["text"].tolist()
-    return np.log(refit.predict_proba(texts, embed_with_disk_cache(texts, embedder)) + 1e-12)
+    refit = BlendedHead(EmbeddingLogisticHead(ts.EMBEDDER, random_state=seed), TfidfLogisticHead(random_state=seed),
+                        context_head=EmbeddingLogisticHead(ts.EMBEDDER, random_state=seed) if context else None)
+    X = embed(e5_rows["text"].tolist())
+    refit.fit(e5_rows["text"].tolist(), e5_rows["label"].to_numpy(), embeddings=X,
+              tfidf_texts=rest["text"].tolist(), tfidf_y=rest["label"].tolist(), context=rows_context(e5_rows, X))
+    held = train[dev]
+    texts = held["text"].tolist()
+    X_held = embed(texts)
+    return np.log(refit.predict_proba(texts, X_held, rows_context(held, X_held)) + 1e-12)
 
 
 def train_sentiment_finetuned(data_dir: Path | None = None, out_dir: Path | None = None, seed: int = 42,
