@@ -56,8 +56,8 @@ class FineTunedComponentModel(FineTunedBlend):
     DEFAULT_DIR = FT_WEIGHTS_DIR
     BASE_NOTE = "the vocmine.component.v1 weights (models/weights/component)"
 
-    def base_log_proba(self, texts: list[str], embeddings: np.ndarray | None) -> np.ndarray:
-        """The shipped head on e5 + cue features (it needs the shared e5 vectors)."""
+    def base_log_proba(self, texts: list[str], embeddings: np.ndarray | None, context: Any = None) -> np.ndarray:
+        """The shipped head on e5 + cue features (it needs the shared e5 vectors; it reads no context)."""
         from vocmine.nlp.rational_emotional import component_features
 
         if embeddings is None:

@@ -523,20 +523,28 @@ class FineTunedBlend:
         self.tuning = tuning or {}
         self.labels_ = list(base.labels_)
 
-    def base_log_proba(self, texts: list[str], embeddings: np.ndarray | None) -> np.ndarray:
-        """Log-probabilities of the shipped member, columns in :attr:`labels_` order."""
+    def base_log_proba(self, texts: list[str], embeddings: np.ndarray | None, context: Any = None) -> np.ndarray:
+        """Log-probabilities of the shipped member, columns in :attr:`labels_` order; ``context``
+        (:class:`~vocmine.models.context.SentenceContext`) is read only where :attr:`reads_context`."""
         raise NotImplementedError
+
+    @property
+    def reads_context(self) -> bool:
+        """Whether texts with a neighbour are scored differently when their context is passed: only when the
+        shipped member reads context and the blend was tuned with it (``base_reads_context`` in the meta)."""
+        return bool(self.tuning.get("base_reads_context")) and getattr(self.base, "reads_context", False)
 
     @classmethod
     def load_base(cls, base_dir: Path | str | None) -> Any:
         """The shipped member (its own folder by default)."""
         raise NotImplementedError
 
-    def member_log_proba(self, texts: list[str], embeddings: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def member_log_proba(self, texts: list[str], embeddings: np.ndarray | None = None,
+                         context: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """(log p of the fine-tuned encoder, log p of the shipped member)."""
         from vocmine.models.heads import log_softmax
 
-        return log_softmax(self.encoder.logits(texts)), self.base_log_proba(texts, embeddings)
+        return log_softmax(self.encoder.logits(texts)), self.base_log_proba(texts, embeddings, context)
 
     def blend(self, log_encoder: np.ndarray, log_base: np.ndarray) -> np.ndarray:
         """Probabilities from the members' log-probabilities (:meth:`member_log_proba`)."""
@@ -544,11 +552,12 @@ class FineTunedBlend:
 
         return blend_proba(log_encoder, log_base, self.weight, self.temperature)
 
-    def predict_proba(self, texts: list[str], embeddings: np.ndarray | None = None) -> np.ndarray:
+    def predict_proba(self, texts: list[str], embeddings: np.ndarray | None = None,
+                      context: Any = None) -> np.ndarray:
         texts = [str(t) for t in texts]
         if not texts:
             return np.zeros((0, len(self.labels_)), dtype=np.float32)
-        return self.blend(*self.member_log_proba(texts, embeddings))
+        return self.blend(*self.member_log_proba(texts, embeddings, context))
 
     def save(self, directory: Path | str) -> None:
         """``e5_lora/`` (adapters and head) and the meta file; the shipped member is not copied."""

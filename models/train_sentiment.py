@@ -308,7 +308,7 @@ def evaluate_sentiment(
         context = _context(frame, X, cache_path)
         rows += _figures_for(frame, model.predict_proba(texts, X, context), "vocmine.sentiment.v1", with_ece=True)
         if fine_tuned is not None:
-            log_encoder, log_v1 = fine_tuned.member_log_proba(texts, X)  # one encoder pass for both rows
+            log_encoder, log_v1 = fine_tuned.member_log_proba(texts, X, context)  # one encoder pass, both rows
             rows += _figures_for(frame, fine_tuned.blend(log_encoder, log_v1), KIND, with_ece=True)
             rows += _figures_for(frame, np.exp(log_encoder), "e5 + LoRA (member alone)", with_ece=True)
         rows += _figures_for(frame, np.exp(log_e5), "e5_logreg (member alone)", with_ece=True)

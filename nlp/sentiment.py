@@ -93,12 +93,11 @@ class SentimentAnnotator:
 @register("annotator", "vocmine.sentiment.ft")
 class FineTunedSentimentAnnotator(SentimentAnnotator):
     """The accurate variant: the shipped blend plus e5 fine-tuned for sentiment (model card). It reads each
-    text through its own encoder (one more pass per text) as well as the shared vectors; choose it with
-    ``sentiment = "vocmine.sentiment.ft"`` under ``[analysis.annotators]``."""
+    text through its own encoder (one more pass per text) as well as the shared vectors and, like v1, each
+    sentence's context; choose it with ``sentiment = "vocmine.sentiment.ft"`` under
+    ``[analysis.annotators]``."""
 
     name = "vocmine.sentiment.ft"
-    #: Its blend member is v1 without context, as when the blend was tuned.
-    reads_context = False
 
     def __init__(self, weights_dir: Path | None = None) -> None:
         from vocmine.models.sentiment_ft import FT_WEIGHTS_DIR

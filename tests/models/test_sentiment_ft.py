@@ -60,10 +60,37 @@ def test_blend_from_a_saved_encoder_saves_under_the_int8_default(encoder: FineTu
     frame = pd.DataFrame({"text": TEXTS * 4, "label": LABELS * 4,
                           "dataset": ["semeval16_es"] * 12 + ["twitter_airline"] * 12})
     monkeypatch.setattr(ts, "build_train_frame", lambda data_dir=None, seed=42: frame)
-    monkeypatch.setattr(sentiment_ft, "held_out_base_log_proba",
-                        lambda train, dev, seed=42: np.log(np.full((int(dev.sum()), 3), 1 / 3)))
+    refits = []
+
+    def stand_in_refit(train, dev, seed=42, context=False):
+        refits.append(context)
+        return np.log(np.full((int(dev.sum()), 3), 1 / 3))
+
+    monkeypatch.setattr(sentiment_ft, "held_out_base_log_proba", stand_in_refit)
     monkeypatch.delenv("VOCMINE_FT_BACKEND", raising=False)
     result = sentiment_ft.train_sentiment_finetuned(out_dir=tmp_path / "ft", encoder_dir=tmp_path / "encoder")
     again = FineTunedSentimentModel.load(tmp_path / "ft")
     assert again.weight == result["weight"] and result["held_out_rows"] == 6
     assert again.predict_proba(TEXTS).shape == (len(TEXTS), 3)
+    assert refits == [True] and again.reads_context  # the blend is tuned with v1 reading context
+
+
+def test_blend_member_reads_context_only_when_tuned_with_it(encoder: FineTunedClassifier) -> None:
+    """"Abrimos a las nueve" after a complaint: v1's context member changes its score; a blend tuned with
+    context passes the context on, one saved before (no ``base_reads_context``) does not, and rows without a
+    neighbour score the same either way."""
+    from vocmine.models.context import neighbours, window_vectors
+    from vocmine.models.embedders import resolve_embedder
+
+    vectors = resolve_embedder("vocmine.e5_small.v1").encode(TEXTS)
+    by_text = dict(zip(TEXTS, vectors, strict=True))
+    before, after = neighbours(TEXTS, [0, 0, 0, 1, 2, 3])  # the first three sentences are one answer
+    context = window_vectors(vectors, before, after, lambda texts: np.stack([by_text[t] for t in texts]))
+    base = BlendedHead.load(WEIGHTS_DIR)
+    tuned = FineTunedSentimentModel(base, encoder, 0.5, 1.0, {"base_reads_context": True})
+    older = FineTunedSentimentModel(base, encoder, 0.5, 1.0, {})
+    assert tuned.reads_context and not older.reads_context
+    alone, in_context = tuned.predict_proba(TEXTS, vectors), tuned.predict_proba(TEXTS, vectors, context)
+    assert not np.allclose(alone[:3], in_context[:3], atol=1e-4)
+    np.testing.assert_allclose(alone[3:], in_context[3:], atol=1e-6)
+    np.testing.assert_allclose(older.predict_proba(TEXTS, vectors, context), alone, atol=1e-6)
