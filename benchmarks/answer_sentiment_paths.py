@@ -9,8 +9,8 @@ with the e5 backend the pipeline uses (``default_e5_backend()``, onnx-int8 unles
     OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/answer_sentiment_paths.py
 
 - ``whole``: the whole answer (title + body, not cut) as one text;
-- ``sentences``: the pipeline's path, the answer's sentences (``split_sentences``) labelled one by one and
-  combined.
+- ``sentences``: the pipeline's path, the answer's sentences (``split_sentences``) labelled one by one, each
+  with its neighbours in the answer as context (since session 17, as the pipeline does), and combined.
 
 Review sets, each at its natural class balance (stars 1-2 negative / 3 neutral / 4-5 positive):
 - ``starbucks_en, unused train``: 2,000 Starbucks NYC Google reviews from the train split that the
@@ -69,6 +69,7 @@ def figures(frame: pd.DataFrame, proba: np.ndarray, path: str) -> dict[str, obje
 
 
 def main() -> None:
+    from vocmine.models.context import annotate_in_context
     from vocmine.models.datasets import SENTIMENT_LABELS
     from vocmine.models.embedders import E5Embedder, default_e5_backend
     from vocmine.models.embedding_cache import embed_with_disk_cache
@@ -89,7 +90,8 @@ def main() -> None:
         flat = [sentence for answer in pieces for sentence in answer]
         owner = [i for i, answer in enumerate(pieces) for _ in answer]
         flat_languages = [languages[i] for i in owner]
-        per_sentence = annotator.annotate(flat, embed_with_disk_cache(flat, embedder), flat_languages)
+        per_sentence = annotate_in_context(annotator, flat, embed_with_disk_cache(flat, embedder), flat_languages,
+                                           groups=owner)
         combined, start = [], 0
         for answer in pieces:
             combined.append(combine_sentence_annotations(answer, per_sentence[start:start + len(answer)], False))
