@@ -35,6 +35,8 @@ Result: SemEval es 0.7645 -> 0.7621 (-0.2), en 0.7711 -> 0.7767, airline 0.7655 
 Session 18, second variant, fixed here before its figures: **routed, C 2** — the routed window with its context
 member's C at 2 instead of 1 (the probe, ``sentence_context_cv.py``, scored C 2 best of 0.5 / 1 / 2 in both
 languages). The same rule against the routed window decides.
+Result: SemEval es 0.7645 -> 0.7687 (+0.4), en 0.7711 -> 0.7736, the others unchanged: below the +1.0 line,
+not adopted.
 
 Writes benchmarks/results/sentiment_context_cv.json.
 """
