@@ -108,10 +108,15 @@ def test_sentiment_ft_annotator_labels_clear_fixtures(ft_annotator: SentimentAnn
     assert sum(annotations[0].scores.values()) == pytest.approx(1.0, abs=1e-5)
 
 
-def test_sentiment_reads_the_sentences_around_a_sentence(annotator: SentimentAnnotator, e5) -> None:
-    """A sentence with neighbours in its answer is scored by the context member; alone it is not, and a
-    one-sentence answer scores the same either way."""
+@pytest.mark.parametrize("which", ["annotator", "ft_annotator"])
+def test_sentiment_reads_the_sentences_around_a_sentence(which: str, request, e5) -> None:
+    """A sentence with neighbours in its answer is scored by the context member (v1's, which the accurate
+    variant's blend member reads too since session 18); alone it is not, and a one-sentence answer scores the
+    same either way."""
     from vocmine.models.context import annotate_in_context
+
+    annotator = request.getfixturevalue(which)
+    assert annotator.reads_context and annotator.model.reads_context
 
     texts = ["Fuimos un martes por la noche.", "La comida llegó fría y el camarero fue muy grosero.", "Thanks!"]
     vectors = e5.encode(texts)
