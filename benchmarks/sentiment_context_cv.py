@@ -41,6 +41,8 @@ not adopted.
 Session 18, third variant, fixed here before its figures: **routed, per language** — one context member per
 language (each fitted on its language's e5-subset rows of the other folds), so Spanish sentences are not
 scored by a member that English sentences also shaped. The same rule against the routed window decides.
+Result: SemEval es 0.7645 -> 0.7619 (-0.3), en 0.7711 -> 0.7828 (+1.2), airline 0.7655 -> 0.7583 (the blend
+weight moved): not adopted.
 
 Writes benchmarks/results/sentiment_context_cv.json.
 """
