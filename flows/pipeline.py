@@ -126,5 +126,5 @@ def run_demo(out: Path, limit: int | None = None, steps: list[str] | None = None
         "responses": ingest["responses"],
         "rejected": ingest["rejected"],
         "rejects": ", ".join(ingest["rejects"]) or "-",
-        "analyze seconds": sum(result["analyze"]["seconds"].values()),
+        "analyze seconds": round(sum(result["analyze"]["seconds"].values()), 1),
     }
