@@ -44,6 +44,11 @@ scored by a member that English sentences also shaped. The same rule against the
 Result: SemEval es 0.7645 -> 0.7619 (-0.3), en 0.7711 -> 0.7828 (+1.2), airline 0.7655 -> 0.7583 (the blend
 weight moved): not adopted.
 
+Session 18, fourth variant, fixed here before its figures: **routed, a blend weight per route** — the routed
+window's members, but the blend weight and temperature tuned separately on the e5-subset rows with a
+neighbour (scored by the context member) and on those without (tuned as before, on the out-of-fold rows). The
+same rule against the routed window decides.
+
 Writes benchmarks/results/sentiment_context_cv.json.
 """
 
@@ -65,6 +70,27 @@ ROUTED = "routed: context member only for rows with a neighbour"
 DIRECTIONAL = "routed, directional: own + previous + next vectors"
 ROUTED_C2 = "routed, context member C 2"
 PER_LANGUAGE = "routed, one context member per language"
+PER_ROUTE = "routed, a blend weight per route"
+SESSION_18 = (DIRECTIONAL, ROUTED_C2, PER_LANGUAGE, PER_ROUTE)
+
+
+def per_route_figures(log_e5: np.ndarray, log_tfidf: np.ndarray, y: np.ndarray, datasets: np.ndarray,
+                      in_e5: np.ndarray, routed: np.ndarray) -> dict:
+    """Like ``blend_figures``, with a weight and temperature tuned per route (rows with / without a neighbour)."""
+    from vocmine.models.heads import blend_proba, tune_blend
+    from vocmine.models.metrics import macro_f1_by_group
+    from vocmine.models.train_sentiment import EVAL_PLAN
+
+    proba, tuned = np.zeros_like(log_e5), {}
+    for route, rows in (("with a neighbour", routed), ("without", ~routed)):
+        tune = in_e5 & rows
+        weight, temperature = tune_blend(log_e5[tune], log_tfidf[tune], y[tune], datasets[tune])
+        proba[rows] = blend_proba(log_e5[rows], log_tfidf[rows], weight, temperature)
+        tuned[route] = {"blend_weight": weight, "temperature": round(float(temperature), 4)}
+    reported = np.isin(datasets, list(EVAL_PLAN))
+    per = macro_f1_by_group(y[reported], proba[reported].argmax(axis=1), datasets[reported], [0, 1, 2])
+    return {"routes": tuned, "reported_mean": round(float(np.mean(list(per.values()))), 4),
+            **{corpus: round(float(v), 4) for corpus, v in per.items()}}
 
 
 def main() -> None:
@@ -134,10 +160,13 @@ def main() -> None:
                          "e5_member_alone": {corpus: round(float(v), 4) for corpus, v in alone.items()}}
         print(f"  {name:24s} {json.dumps(results[name])}", flush=True)
 
+    results[PER_ROUTE] = per_route_figures(member_log[ROUTED], log_tfidf, y, datasets, in_e5, has_neighbour)
+    print(f"  {PER_ROUTE:24s} {json.dumps(results[PER_ROUTE])}", flush=True)
+
     shipped = results["shipped: own vector"]
     decision = {name: spanish_rule(shipped, results[name], MIN_GAIN_ES, MAX_DROP)
-                for name in list(results)[1:] if name not in (DIRECTIONAL, ROUTED_C2, PER_LANGUAGE)}
-    for name in (DIRECTIONAL, ROUTED_C2, PER_LANGUAGE):
+                for name in list(results)[1:] if name not in SESSION_18}
+    for name in SESSION_18:
         decision[name + " (against the routed window, shipped since session 17)"] = spanish_rule(
             results[ROUTED], results[name], MIN_GAIN_ES, MAX_DROP)
     print(f"decision: {decision}")
