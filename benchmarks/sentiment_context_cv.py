@@ -48,6 +48,8 @@ Session 18, fourth variant, fixed here before its figures: **routed, a blend wei
 window's members, but the blend weight and temperature tuned separately on the e5-subset rows with a
 neighbour (scored by the context member) and on those without (tuned as before, on the out-of-fold rows). The
 same rule against the routed window decides.
+Result: weights 0.8 (with a neighbour) and 0.2 (without); SemEval es 0.7645 -> 0.7586 (-0.6), en +1.1,
+restaurants_es 0.6955 -> 0.6721 (-2.3): not adopted.
 
 Writes benchmarks/results/sentiment_context_cv.json.
 """
