@@ -16,6 +16,10 @@ Question fixed before any figure: the context input "helps" if, encoder alone, h
 at least 1.0 point and en does not fall. A yes makes context pairs the recipe of the next GPU training of
 sentiment.ft's encoder; nothing ships from this probe.
 
+Result (session 18, 28 min on two cores): encoder alone, held-out SemEval es 0.743 (sentence alone) -> 0.734
+(with its neighbours as text), en 0.777 -> 0.780: the context input does not help (-0.9 on es). Blended with
+v1 (context): es 0.766 / 0.764, en 0.794 / 0.783.
+
 Usage: ``python benchmarks/context_pair_encoder_probe.py``; writes
 ``benchmarks/results/context_pair_encoder_probe.json``.
 """
