@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,15 +40,6 @@ FINETUNE_RECIPE = {"epochs": 4, "frozen_layers": 0, "max_length": 128, "batch_si
 #: Backend of the vectors the tuning refit of the shipped blend reads (the analysis default).
 TUNING_BACKEND = "onnx-int8"
 
-RESTAURANT_KIND = "vocmine.sentiment.restaurant"
-RESTAURANT_WEIGHTS_DIR = Path(__file__).resolve().parent / "weights" / "sentiment_restaurant"
-#: The restaurant variant's encoder: SemEval-2016 restaurant sentences only, adapters on the top 6 layers (the
-#: bottom 6 cached once), so two CPU cores train it in ~10 min; the fourth epoch is kept (no epoch is chosen on
-#: the held-out rows). The recipe of ``benchmarks/context_pair_encoder_probe.py``'s "sentence alone" run.
-RESTAURANT_RECIPE = {"epochs": 4, "frozen_layers": 6, "max_length": 128, "batch_size": 32, "learning_rate": 5e-4,
-                     "rank": 16}
-RESTAURANT_DATASETS = ("semeval16_en", "semeval16_es")
-
 
 class FineTunedSentimentModel(FineTunedBlend):
     """``softmax((w * log p_encoder + (1 - w) * log p_blend) / T)`` over negative / neutral / positive."""
@@ -69,30 +59,6 @@ class FineTunedSentimentModel(FineTunedBlend):
         from vocmine.models.train_sentiment import WEIGHTS_DIR
 
         return BlendedHead.load(base_dir or WEIGHTS_DIR)
-
-
-class RestaurantSentimentModel(FineTunedSentimentModel):
-    """The same blend with an encoder fine-tuned on restaurant sentences only (``vocmine.sentiment.restaurant``):
-    for restaurant feedback, where it reads Spanish sentences better than the general encoder; its folder has
-    the same files, so :class:`FineTunedSentimentModel` loads it too."""
-
-    KIND = RESTAURANT_KIND
-    DEFAULT_DIR = RESTAURANT_WEIGHTS_DIR
-
-
-@dataclass(frozen=True)
-class _Variant:
-    """What ``train_sentiment_finetuned`` trains: the model class, its recipe, the data sets it fits and tunes on
-    (None: all) and whether the held-out rows choose the epoch."""
-
-    model: type[FineTunedSentimentModel]
-    recipe: dict[str, Any]
-    datasets: tuple[str, ...] | None
-    select_epoch: bool
-
-
-VARIANTS = {"ft": _Variant(FineTunedSentimentModel, FINETUNE_RECIPE, None, True),
-            "restaurant": _Variant(RestaurantSentimentModel, RESTAURANT_RECIPE, RESTAURANT_DATASETS, False)}
 
 
 def held_out_base_log_proba(train: pd.DataFrame, dev: np.ndarray, seed: int = 42,
@@ -130,14 +96,10 @@ def held_out_base_log_proba(train: pd.DataFrame, dev: np.ndarray, seed: int = 42
 
 
 def train_sentiment_finetuned(data_dir: Path | None = None, out_dir: Path | None = None, seed: int = 42,
-                              encoder_dir: Path | None = None, variant: str = "ft") -> dict[str, Any]:
+                              encoder_dir: Path | None = None) -> dict[str, Any]:
     """Fine-tune the encoder on the training rows minus the held-out 15% (the epoch kept is the best by mean
     held-out macro-F1 over the data sets), or reuse one from ``encoder_dir`` (e.g. trained on a GPU with
-    this function); then tune the blend weight and temperature on the held-out rows and save.
-
-    ``variant="restaurant"`` trains ``vocmine.sentiment.restaurant`` instead: the encoder fits the SemEval-2016
-    restaurant sentences of those rows with :data:`RESTAURANT_RECIPE` and the blend is tuned on their held-out
-    part."""
+    this function); then tune the blend weight and temperature on the held-out rows and save."""
     from vocmine.models import train_sentiment as ts
     from vocmine.models.datasets import SENTIMENT_LABELS
     from vocmine.models.finetune import FineTunedClassifier, FineTuneSettings
@@ -145,12 +107,9 @@ def train_sentiment_finetuned(data_dir: Path | None = None, out_dir: Path | None
     from vocmine.models.metrics import argmax_mean_macro_f1
 
     started = time.perf_counter()
-    spec = VARIANTS[variant]
     train = ts.build_train_frame(data_dir, seed).reset_index(drop=True)
     dev = ts._dev_mask(train, seed)
-    keep = train["dataset"].isin(spec.datasets).to_numpy() if spec.datasets else np.ones(len(train), dtype=bool)
-    fit_rows, held_rows = ~dev & keep, dev & keep
-    datasets = train["dataset"].to_numpy()[held_rows]
+    datasets = train["dataset"].to_numpy()[dev]
     labels = np.asarray(SENTIMENT_LABELS)
 
     def held_out_score(truth: list[str], logits: np.ndarray) -> float:
@@ -159,21 +118,19 @@ def train_sentiment_finetuned(data_dir: Path | None = None, out_dir: Path | None
     if encoder_dir is not None:  # in torch: the adapters are saved with the blend (an int8 export holds none)
         encoder = FineTunedClassifier.load(encoder_dir, backend="torch")
     else:
-        held_out = ((train["text"][held_rows].tolist(), train["label"][held_rows].tolist(), held_out_score)
-                    if spec.select_epoch else ())
-        encoder = FineTunedClassifier(list(labels), FineTuneSettings(**spec.recipe, seed=seed)).fit(
-            train["text"][fit_rows].tolist(), train["label"][fit_rows].tolist(), *held_out)
-    held = train[held_rows]
+        encoder = FineTunedClassifier(list(labels), FineTuneSettings(**FINETUNE_RECIPE, seed=seed)).fit(
+            train["text"][~dev].tolist(), train["label"][~dev].tolist(), train["text"][dev].tolist(),
+            train["label"][dev].tolist(), held_out_score)
+    held = train[dev]
     log_encoder = log_softmax(encoder.logits(held["text"].tolist()))
-    log_blend = held_out_base_log_proba(train, dev, seed, context=True)[keep[dev]]
+    log_blend = held_out_base_log_proba(train, dev, seed, context=True)
     y = np.searchsorted(labels, held["label"].to_numpy())
     weight, temperature = tune_blend(log_encoder, log_blend, y, datasets)
-    tuning = {"held_out_rows": int(held_rows.sum()), "base_reads_context": True, "encoder_history": encoder.history,
-              **({"datasets": list(spec.datasets)} if spec.datasets else {}),
+    tuning = {"held_out_rows": int(dev.sum()), "base_reads_context": True, "encoder_history": encoder.history,
               "held_out_mean_macro_f1": round(held_out_score(held["label"].tolist(),
                                                              blend_proba(log_encoder, log_blend, weight)), 4)}
-    model = spec.model(BlendedHead.load(ts.WEIGHTS_DIR), encoder, weight, temperature, tuning)
-    target = Path(out_dir) if out_dir else spec.model.DEFAULT_DIR
+    model = FineTunedSentimentModel(BlendedHead.load(ts.WEIGHTS_DIR), encoder, weight, temperature, tuning)
+    target = Path(out_dir) if out_dir else FT_WEIGHTS_DIR
     model.save(target)
-    return {"weights": str(target), "kind": spec.model.KIND, "weight": weight, "temperature": round(temperature, 4),
+    return {"weights": str(target), "kind": KIND, "weight": weight, "temperature": round(temperature, 4),
             **tuning, "seconds": round(time.perf_counter() - started, 1)}
