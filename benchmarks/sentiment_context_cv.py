@@ -79,9 +79,9 @@ SESSION_18 = (DIRECTIONAL, ROUTED_C2, PER_LANGUAGE, PER_ROUTE)
 def per_route_figures(log_e5: np.ndarray, log_tfidf: np.ndarray, y: np.ndarray, datasets: np.ndarray,
                       in_e5: np.ndarray, routed: np.ndarray) -> dict:
     """Like ``blend_figures``, with a weight and temperature tuned per route (rows with / without a neighbour)."""
+    from sentiment_recipe_cv import reported_figures
+
     from vocmine.models.heads import blend_proba, tune_blend
-    from vocmine.models.metrics import macro_f1_by_group
-    from vocmine.models.train_sentiment import EVAL_PLAN
 
     proba, tuned = np.zeros_like(log_e5), {}
     for route, rows in (("with a neighbour", routed), ("without", ~routed)):
@@ -89,10 +89,7 @@ def per_route_figures(log_e5: np.ndarray, log_tfidf: np.ndarray, y: np.ndarray, 
         weight, temperature = tune_blend(log_e5[tune], log_tfidf[tune], y[tune], datasets[tune])
         proba[rows] = blend_proba(log_e5[rows], log_tfidf[rows], weight, temperature)
         tuned[route] = {"blend_weight": weight, "temperature": round(float(temperature), 4)}
-    reported = np.isin(datasets, list(EVAL_PLAN))
-    per = macro_f1_by_group(y[reported], proba[reported].argmax(axis=1), datasets[reported], [0, 1, 2])
-    return {"routes": tuned, "reported_mean": round(float(np.mean(list(per.values()))), 4),
-            **{corpus: round(float(v), 4) for corpus, v in per.items()}}
+    return {"routes": tuned, **reported_figures(y, proba.argmax(axis=1), datasets)}
 
 
 def main() -> None:

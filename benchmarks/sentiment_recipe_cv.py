@@ -97,15 +97,22 @@ def blend_figures(log_e5: np.ndarray, log_tfidf: np.ndarray, y: np.ndarray, data
     """The blend of out-of-fold members as ``train_sentiment`` tunes it (weight and temperature on the e5-subset
     rows), scored on the corpora ``vocmine evaluate sentiment`` reports: weight, temperature, mean, per corpus."""
     from vocmine.models.heads import blend_proba, tune_blend
+
+    weight, temperature = tune_blend(log_e5[in_e5], log_tfidf[in_e5], y[in_e5], datasets[in_e5])
+    predicted = np.log(blend_proba(log_e5, log_tfidf, weight, temperature)).argmax(axis=1)
+    return {"blend_weight": weight, "temperature": round(float(temperature), 4),
+            **reported_figures(y, predicted, datasets)}
+
+
+def reported_figures(y: np.ndarray, predicted: np.ndarray, datasets: np.ndarray) -> dict[str, float]:
+    """Macro-F1 of the class indices ``predicted`` on each corpus ``vocmine evaluate sentiment`` reports, and
+    their mean (``reported_mean``), rounded to four places."""
     from vocmine.models.metrics import macro_f1_by_group
     from vocmine.models.train_sentiment import EVAL_PLAN
 
     reported = np.isin(datasets, list(EVAL_PLAN))
-    weight, temperature = tune_blend(log_e5[in_e5], log_tfidf[in_e5], y[in_e5], datasets[in_e5])
-    predicted = np.log(blend_proba(log_e5, log_tfidf, weight, temperature)).argmax(axis=1)
     per = macro_f1_by_group(y[reported], predicted[reported], datasets[reported], [0, 1, 2])
-    return {"blend_weight": weight, "temperature": round(float(temperature), 4),
-            "reported_mean": round(float(np.mean(list(per.values()))), 4),
+    return {"reported_mean": round(float(np.mean(list(per.values()))), 4),
             **{corpus: round(float(v), 4) for corpus, v in per.items()}}
 
 

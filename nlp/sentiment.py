@@ -79,11 +79,9 @@ class SentimentAnnotator:
         annotations = [Annotation(None, {}, skip_reason=reason) for reason in reasons]
         if keep:
             model = self.model
-            kept_texts, kept_vectors = [texts[i] for i in keep], np.asarray(embeddings)[keep]
-            if context is not None and getattr(model, "reads_context", False):
-                proba = model.predict_proba(kept_texts, kept_vectors, context.take(keep))
-            else:
-                proba = model.predict_proba(kept_texts, kept_vectors)
+            # Both model kinds take the context and read it only when they have a member tuned with it.
+            proba = model.predict_proba([texts[i] for i in keep], np.asarray(embeddings)[keep],
+                                        None if context is None else context.take(keep))
             for row, i in enumerate(keep):
                 scores = {label: float(p) for label, p in zip(model.labels_, proba[row], strict=True)}
                 annotations[i] = Annotation(max(scores, key=scores.get), scores)
