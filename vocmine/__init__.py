@@ -1,7 +1,8 @@
 """vocmine: offline voice-of-the-customer mining.
 
 ``vocmine.analyze(df_or_paths)`` runs the whole analysis and returns an :class:`Analysis` of
-DataFrames; ``vocmine.load(store)`` reopens one. The repository's top-level folders are the
+DataFrames; ``vocmine.load(store)`` reopens one; ``vocmine.classify(df_or_texts)`` labels texts without a
+store, as ``vocmine classify`` does. The repository's top-level folders are the
 subpackages ``vocmine.pipelines``, ``vocmine.nlp``, ``vocmine.models`` and ``vocmine.flows``.
 """
 
@@ -11,7 +12,7 @@ __version__ = "0.1.0"
 
 from typing import Any  # noqa: E402
 
-from vocmine.api import Analysis, analyze, load  # noqa: E402
+from vocmine.api import Analysis, analyze, classify, load  # noqa: E402
 
 
 def spacy_pipeline(language: str = "es", **options: Any) -> Any:
@@ -23,4 +24,4 @@ def spacy_pipeline(language: str = "es", **options: Any) -> Any:
     return build(language, **options)
 
 
-__all__ = ["Analysis", "analyze", "load", "spacy_pipeline", "__version__"]
+__all__ = ["Analysis", "analyze", "classify", "load", "spacy_pipeline", "__version__"]

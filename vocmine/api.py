@@ -193,6 +193,57 @@ def analyze(
     return Analysis(cfg.store, cfg)
 
 
+def classify(
+    data: pd.DataFrame | Sequence[str] | Path | str,
+    text_column: str = "text",
+    *,
+    sentences: bool = False,
+    language_column: str | None = None,
+    taxonomy: str | None = None,
+    config: VocmineConfig | Path | str | None = None,
+) -> pd.DataFrame:
+    """Label texts without a store: the table ``vocmine classify`` writes, as a DataFrame.
+
+    ``data`` is a DataFrame (labelled from its ``text_column``), a list of texts, or a
+    .csv/.xlsx/.jsonl/.json/.parquet file. Each row keeps its columns and gains ``language``, ``sentiment``,
+    ``p_negative``, ``p_neutral``, ``p_positive``, ``emotions``, ``component``, ``touchpoints`` and, where a
+    task left it unlabelled, ``<column>_skipped`` with the reason; ``sentences=True`` gives one row per
+    sentence with the row's ``index``. ``language_column`` names a column of language codes the data already
+    has (detected where empty). The models load once per (config, taxonomy) and stay loaded for the
+    next call, so a notebook can label batch after batch.
+
+    >>> labels = classify(["Un desastre, el pedido llegó tarde y frío.", "Staff were lovely."])
+    >>> labels[["language", "sentiment"]].values.tolist()
+    [['es', 'negative'], ['en', 'positive']]
+    """
+    from vocmine.pipelines.classify import classify_frame, read_any
+
+    if isinstance(data, str | Path):
+        frame = read_any(data)
+    elif isinstance(data, pd.DataFrame):
+        frame = data
+    else:
+        frame = pd.DataFrame({text_column: list(data)})
+    cfg = config if isinstance(config, VocmineConfig) else load_config(config)
+    return classify_frame(frame, text_column, _classifier_stack(cfg, taxonomy), sentences=sentences,
+                          language_column=language_column)
+
+
+#: The last classifier stack :func:`classify` loaded, keyed by its config and taxonomy (one kept: a stack
+#: holds every model in memory).
+_LOADED_STACK: dict[tuple[str, str | None], Any] = {}
+
+
+def _classifier_stack(config: VocmineConfig, taxonomy: str | None) -> Any:
+    from vocmine.pipelines.classify import TextClassifierStack
+
+    key = (config.model_dump_json(), taxonomy)
+    if key not in _LOADED_STACK:
+        _LOADED_STACK.clear()
+        _LOADED_STACK[key] = TextClassifierStack.load(config, taxonomy=taxonomy)
+    return _LOADED_STACK[key]
+
+
 def load(store_path: Path | str, config: VocmineConfig | Path | str | None = None) -> Analysis:
     """Reopen the results in an existing store."""
     path = Path(store_path)

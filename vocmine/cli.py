@@ -208,36 +208,33 @@ def classify(
     out: Annotated[Path, typer.Option("--out", help="Output file (.csv/.xlsx/.jsonl/.parquet).")],
     sentences: Annotated[bool, typer.Option("--sentences", help="One row per sentence instead of per row.")] = False,
     taxonomy: Annotated[str | None, typer.Option(help="Touchpoint taxonomy: built-in name or TOML file.")] = None,
+    language_column: Annotated[
+        str | None, typer.Option(help="Column of ISO 639-1 language codes (detected where empty or absent).")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Label every row of a file: language, sentiment (+ probabilities), emotions, component, touchpoints."""
-    from vocmine.pipelines.classify import TextClassifierStack, classify_texts, read_any, write_any
+    from vocmine.pipelines.classify import TextClassifierStack, check_output_path, classify_frame, read_any, write_any
 
     try:
+        check_output_path(out)
         cfg = _config(config)
         frame = read_any(input_path)
     except ConfigError as error:
         raise _fail(error, EXIT_USAGE) from None
-    if text_column not in frame.columns:
-        raise _fail(ConfigError(f"{input_path} has no column {text_column!r}; columns: {list(frame.columns)}"),
-                    EXIT_USAGE)
+    for column in (text_column, language_column):
+        if column is not None and column not in frame.columns:
+            raise _fail(ConfigError(f"{input_path} has no column {column!r}; columns: {list(frame.columns)}"),
+                        EXIT_USAGE)
     stack = TextClassifierStack.load(cfg, taxonomy=taxonomy)
     for task, reason in stack.unavailable.items():
         err_console.print(f"[yellow]{task} unavailable:[/yellow] {reason}")
-    per_text, per_sentence = classify_texts(frame[text_column].fillna("").astype(str).tolist(), stack)
-    if sentences:
-        rows = frame.reset_index(drop=True).reset_index(names="index").merge(per_sentence, on="index", how="right",
-                                                                             suffixes=("", "_sentence"))
-    else:
-        labels = per_text.drop(columns=["index"]).add_suffix("")
-        overlap = [c for c in labels.columns if c in frame.columns]
-        rows = pd.concat([frame.reset_index(drop=True), labels.rename(columns={c: f"{c}_vocmine" for c in overlap})],
-                         axis=1)
+    rows = classify_frame(frame, text_column, stack, sentences=sentences, language_column=language_column)
     try:
         write_any(rows, out)
     except ConfigError as error:
         raise _fail(error, EXIT_USAGE) from None
-    console.print(f"{len(frame)} rows labelled ({len(per_sentence)} sentences) -> {out}")
+    console.print(f"{len(frame)} rows labelled -> {out} ({len(rows)} rows written)")
 
 
 @app.command()

@@ -111,38 +111,23 @@ class TextAnalyzer:
             self.analyze([("Gracias.", "es")])
 
     def analyze(self, items: Sequence[tuple[str, str | None]]) -> list[TextOut]:
-        from vocmine.nlp.language import UNDETERMINED, detect_language, detect_languages, is_modelled
-        from vocmine.nlp.pii import redact
-        from vocmine.nlp.sentences import split_sentences
+        from vocmine.pipelines.classify import label_texts
 
-        texts = [redact(text) for text, _ in items]
-        languages = [given or detect_language(text).language for text, (_, given) in zip(texts, items, strict=True)]
-        spans_per_text = []
-        for text, language in zip(texts, languages, strict=True):
-            spans = split_sentences(text, language if is_modelled(language) else "xx")
-            spans_per_text.append(spans)
-        flat = [(i, span) for i, spans in enumerate(spans_per_text) for span in spans]
-        sentence_texts = [span.text for _, span in flat]
-        sentence_langs = detect_languages(sentence_texts, fallback=[languages[i] for i, _ in flat]) if flat else []
-        sentence_langs = [lang if lang != UNDETERMINED or not languages[i] else languages[i]
-                          for (i, _), lang in zip(flat, sentence_langs, strict=True)]
-        per_task = self.stack.label_sentences(sentence_texts, sentence_langs, [i for i, _ in flat])
-        outputs = []
-        for i, (text, language) in enumerate(zip(texts, languages, strict=True)):
-            indices = [k for k, (owner, _) in enumerate(flat) if owner == i]
-            sentences = [
-                SentenceOut(text=flat[k][1].text, start=flat[k][1].start, end=flat[k][1].end,
-                            language=sentence_langs[k],
-                            predictions={task: _prediction(per_task[task][k]) for task in per_task})
-                for k in indices
-            ]
-            rolled = {
-                task: _prediction(roll_up(task, [per_task[task][k] for k in indices],
-                                          [sentence_texts[k] for k in indices]))
-                for task in per_task
-            }
-            outputs.append(TextOut(text=text, language=language, predictions=rolled, sentences=sentences))
-        return outputs
+        labelled = label_texts([text for text, _ in items], self.stack, [language for _, language in items])
+        return [
+            TextOut(
+                text=result.text, language=result.language,
+                predictions={task: _prediction(annotation) for task, annotation in result.labels.items()},
+                sentences=[
+                    SentenceOut(text=span.text, start=span.start, end=span.end, language=language,
+                                predictions={task: _prediction(annotations[k])
+                                             for task, annotations in result.sentence_labels.items()})
+                    for k, (span, language) in enumerate(zip(result.sentences, result.sentence_languages,
+                                                             strict=True))
+                ],
+            )
+            for result in labelled
+        ]
 
 
 def _prediction(annotation: Annotation) -> Prediction:
@@ -150,14 +135,6 @@ def _prediction(annotation: Annotation) -> Prediction:
     return Prediction(label=annotation.label, labels=labels,
                       scores={k: round(float(v), 6) for k, v in annotation.scores.items()},
                       skip_reason=annotation.skip_reason)
-
-
-def roll_up(task: str, annotations: Sequence[Annotation], texts: Sequence[str]) -> Annotation:
-    """A text's label from its sentences', exactly as the analyze stage combines an answer's
-    (:func:`vocmine.pipelines.steps.combine_sentence_annotations`)."""
-    from vocmine.pipelines.steps import MULTI_LABEL_TASKS, combine_sentence_annotations
-
-    return combine_sentence_annotations(list(texts), list(annotations), task in MULTI_LABEL_TASKS)
 
 
 # -- store reads ------------------------------------------------------------------------------------

@@ -8,8 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from vocmine.config import VocmineConfig
-from vocmine.protocols import Annotation
-from vocmine.rest import Limits, TextAnalyzer, create_app, roll_up
+from vocmine.rest import Limits, TextAnalyzer, create_app
 
 LIMITS = Limits(max_texts=4, max_chars_per_text=400, max_total_chars=1_000, max_body_bytes=20_000)
 
@@ -131,11 +130,3 @@ def test_rest_kpis_and_themes_filters(analyzer: TextAnalyzer, tmp_path: Path):
         assert [t["theme_id"] for t in march] == ["t1"]
 
 
-def test_rest_roll_up_weights_long_sentences():
-    long_negative = Annotation("negative", {"negative": 0.9, "neutral": 0.05, "positive": 0.05})
-    short_positive = Annotation("positive", {"negative": 0.1, "neutral": 0.1, "positive": 0.8})
-    rolled = roll_up("sentiment", [long_negative, short_positive], ["El pedido llegó tarde y frío", "Gracias"])
-    assert rolled.label == "negative"
-    multi = roll_up("touchpoint", [Annotation("delivery", {"delivery": 0.9}), Annotation("none", {"staff": 0.2})],
-                    ["a", "b"])
-    assert multi.label == "delivery"

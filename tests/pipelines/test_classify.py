@@ -1,0 +1,139 @@
+"""``vocmine classify`` and :func:`vocmine.classify`: a file or frame in, the same rows plus the labels out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import vocmine
+from vocmine.cli import app
+from vocmine.config import VocmineConfig
+from vocmine.errors import ConfigError
+from vocmine.pipelines.classify import (
+    OUTPUT_FORMATS,
+    TextClassifierStack,
+    classify_frame,
+    label_texts,
+    read_any,
+    write_any,
+)
+
+#: Real-looking comments: a two-sentence Spanish complaint, English praise, an empty answer, French (kept,
+#: not modelled) and emoji only (language not told).
+COMMENTS = pd.DataFrame({
+    "id": ["c1", "c2", "c3", "c4", "c5"],
+    "tienda": ["Centro", "Norte", "Centro", "Sur", "Norte"],
+    "comentario": [
+        "La comida llegó fría. El camarero tardó cuarenta minutos en traer la cuenta.",
+        "Staff were lovely and the checkout was quick.",
+        "",
+        "Le personnel était très aimable mais le petit déjeuner était froid.",
+        "👍👍👍",
+    ],
+})
+CONTRACT_COLUMNS = ["language", "sentiment", "p_negative", "p_neutral", "p_positive", "emotions", "component",
+                    "touchpoints"]
+
+
+@pytest.fixture(scope="module")
+def stack() -> TextClassifierStack:
+    loaded = TextClassifierStack.load(VocmineConfig())
+    assert not loaded.unavailable, loaded.unavailable
+    return loaded
+
+
+def test_classify_frame_keeps_every_row_and_adds_the_contract_columns(stack: TextClassifierStack) -> None:
+    out = classify_frame(COMMENTS, "comentario", stack)
+    assert out[["id", "tienda", "comentario"]].equals(COMMENTS)
+    assert set(CONTRACT_COLUMNS) <= set(out.columns)
+    by_id = out.set_index("id")
+    assert by_id.loc["c1", "language"] == "es" and by_id.loc["c2", "language"] == "en"
+    assert by_id.loc["c1", "sentiment"] == "negative" and by_id.loc["c2", "sentiment"] == "positive"
+    labelled = by_id.loc[["c1", "c2"], ["p_negative", "p_neutral", "p_positive"]]
+    assert (labelled.sum(axis=1) - 1.0).abs().max() < 1e-3
+    assert by_id.loc["c3", "sentiment_skipped"] == "no sentences"
+    assert pd.isna(by_id.loc["c4", "sentiment"]) and "fr not modelled" in by_id.loc["c4", "sentiment_skipped"]
+    assert by_id.loc["c5", "emotions_skipped"] == "language und not modelled"
+
+
+def test_classify_frame_sentences_gives_one_row_per_sentence_and_keeps_empty_answers(
+        stack: TextClassifierStack) -> None:
+    out = classify_frame(COMMENTS, "comentario", stack, sentences=True)
+    assert out["id"].drop_duplicates().tolist() == COMMENTS["id"].tolist()  # no row lost, order kept
+    spanish = out[out["id"] == "c1"]
+    assert spanish["index"].tolist() == [0, 0] and spanish["position"].tolist() == [0, 1]
+    assert spanish["sentence"].tolist() == ["La comida llegó fría.",
+                                            "El camarero tardó cuarenta minutos en traer la cuenta."]
+    assert set(spanish["sentiment"]) == {"negative"}
+    empty = out[out["id"] == "c3"]
+    assert len(empty) == 1 and pd.isna(empty["position"].iloc[0])
+    assert empty["sentiment_skipped"].iloc[0] == "no sentences"
+
+
+def test_classify_frame_suffixes_label_columns_the_input_already_has(stack: TextClassifierStack) -> None:
+    frame = pd.DataFrame({"index": [7, 8], "language": ["es", "en"],
+                          "text": ["Muy caro para lo que ofrecen.", "The app crashed at payment."]})
+    rows = classify_frame(frame, "text", stack)
+    assert rows["language"].tolist() == ["es", "en"] and rows["language_vocmine"].tolist() == ["es", "en"]
+    per_sentence = classify_frame(frame, "text", stack, sentences=True)
+    assert per_sentence["index"].tolist() == [7, 8] and per_sentence["index_vocmine"].tolist() == [0, 1]
+    with pytest.raises(ConfigError, match="no column 'comment'"):
+        classify_frame(frame, "comment", stack)
+
+
+def test_classify_frame_takes_the_languages_an_export_already_has(stack: TextClassifierStack) -> None:
+    frame = pd.DataFrame({"idioma": ["es", "pt", None],
+                          "texto": ["Ok", "O atendimento foi ótimo.", "El pedido llegó tarde."]})
+    rows = classify_frame(frame, "texto", stack, language_column="idioma")
+    assert rows["language"].tolist() == ["es", "pt", "es"]  # "Ok" alone would be undetermined; empty: detected
+    assert pd.notna(rows["emotions"].iloc[0]) and rows["sentiment_skipped"].iloc[1] == "language pt not modelled"
+    with pytest.raises(ConfigError, match="no column 'lang'"):
+        classify_frame(frame, "texto", stack, language_column="lang")
+
+
+def test_label_texts_rolls_sentences_up_and_takes_the_text_language_for_untold_sentences(
+        stack: TextClassifierStack) -> None:
+    spanish, emoji = label_texts(["Un desastre, el pedido llegó tarde y frío. Ok", "🙏"], stack)
+    assert [s.text for s in spanish.sentences] == ["Un desastre, el pedido llegó tarde y frío.", "Ok"]
+    assert spanish.sentence_languages == ["es", "es"]  # "Ok" alone cannot be told; it takes the answer's
+    assert set(spanish.sentence_labels) == set(spanish.labels) == set(stack.annotators)
+    assert spanish.labels["sentiment"].label == "negative"
+    assert emoji.language == "und" and emoji.sentence_languages == ["und"]
+
+
+def test_python_api_classify_matches_the_cli(tmp_path: Path, stack: TextClassifierStack) -> None:
+    source = tmp_path / "comments.csv"
+    COMMENTS.to_csv(source, index=False)
+    written = tmp_path / "labelled.parquet"
+    result = CliRunner().invoke(app, ["classify", str(source), "--text-column", "comentario", "--out", str(written),
+                                      "--sentences"])
+    assert result.exit_code == 0, result.output
+    from_cli = pd.read_parquet(written)
+    from_api = vocmine.classify(source, "comentario", sentences=True)
+    assert from_cli[["id", "position", "sentence", "sentiment", "emotions"]].equals(
+        from_api[["id", "position", "sentence", "sentiment", "emotions"]])
+    texts = vocmine.classify(COMMENTS["comentario"].tolist())
+    assert texts["sentiment"].equals(classify_frame(COMMENTS, "comentario", stack)["sentiment"])
+
+
+def test_cli_classify_usage_errors_exit_2(tmp_path: Path) -> None:
+    source = tmp_path / "comments.csv"
+    COMMENTS.to_csv(source, index=False)
+    runner = CliRunner()
+    missing = runner.invoke(app, ["classify", str(source), "--text-column", "comment", "--out",
+                                  str(tmp_path / "out.csv")])
+    assert missing.exit_code == 2 and "no column 'comment'" in missing.output
+    wrong_format = runner.invoke(app, ["classify", str(source), "--text-column", "comentario", "--out",
+                                       str(tmp_path / "out.txt")])
+    assert wrong_format.exit_code == 2 and "unsupported output format" in wrong_format.output
+
+
+@pytest.mark.parametrize("suffix", OUTPUT_FORMATS)
+def test_classify_output_reads_back_in_every_format(tmp_path: Path, suffix: str, stack: TextClassifierStack) -> None:
+    out = tmp_path / f"labelled{suffix}"
+    write_any(classify_frame(COMMENTS.head(2), "comentario", stack), out)
+    back = read_any(out)
+    assert back["id"].tolist() == ["c1", "c2"] and back["sentiment"].tolist() == ["negative", "positive"]
