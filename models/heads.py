@@ -350,7 +350,9 @@ class TfidfLogisticHead:
         self.char_vectorizer_.fit(texts)
         return self._features(texts)
 
-    def fit(self, texts: Sequence[str], y: Sequence[Any]) -> Self:
+    def fit(self, texts: Sequence[str], y: Sequence[Any], sample_weight: np.ndarray | None = None) -> Self:
+        """Fit both vocabularies and the regression; ``sample_weight`` (one per text, on top of the class
+        weights) lets a caller weigh corpora of very different sizes."""
         texts = [str(t) for t in texts]
         y_arr = np.asarray([str(label) for label in y])
         if len(texts) != len(y_arr):
@@ -359,7 +361,7 @@ class TfidfLogisticHead:
             raise ValueError("need at least two classes to fit")
         model = LogisticRegression(
             C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, random_state=self.random_state
-        ).fit(self._fit_features(texts), y_arr)
+        ).fit(self._fit_features(texts), y_arr, sample_weight=sample_weight)
         self.labels_ = [str(c) for c in model.classes_]
         self.coef_, self.intercept_ = _full_coef(model)
         self.multi_label = False
