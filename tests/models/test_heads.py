@@ -135,6 +135,20 @@ def test_tfidf_head_fit_predict_save_load_roundtrip(tmp_path: Path) -> None:
     assert np.allclose(loaded.predict_proba(TEXTS + ["Algo nuevo"]), head.predict_proba(TEXTS + ["Algo nuevo"]))
 
 
+def test_tfidf_head_sample_weight_moves_the_fit_towards_the_heavy_rows() -> None:
+    """A sentence both ways of labelling: its weight decides which label the head learns for it."""
+    texts = [*TEXTS, "Muy lento pero amables."]
+    plain = TfidfLogisticHead(min_df=1, C=10.0, class_weight=None)
+    as_negative = plain.fit(texts, [*LABELS, "negative"],
+                            sample_weight=np.array([1.0] * 12 + [20.0])).predict_proba(texts[-1:])
+    as_positive = TfidfLogisticHead(min_df=1, C=10.0, class_weight=None).fit(
+        texts, [*LABELS, "positive"], sample_weight=np.array([1.0] * 12 + [20.0])).predict_proba(texts[-1:])
+    negative, positive = plain.labels_.index("negative"), plain.labels_.index("positive")
+    assert as_negative[0, negative] > 0.5 and as_positive[0, positive] > 0.5
+    unweighted = TfidfLogisticHead(min_df=1, C=10.0, class_weight=None).fit(texts, [*LABELS, "negative"])
+    assert unweighted.predict_proba(texts[-1:])[0, negative] < as_negative[0, negative]
+
+
 def test_heads_are_registered_by_versioned_name() -> None:
     assert registry.get("classifier", "vocmine.e5_logreg.v1") is EmbeddingLogisticHead
     assert registry.get("classifier", "vocmine.tfidf_lr.v1") is TfidfLogisticHead
