@@ -18,6 +18,11 @@ sentiment.v1 only if, against the unweighted member, out-of-fold SemEval-2016 es
 point and no reported corpus falls by more than 0.5. The TF-IDF baseline of ``vocmine evaluate`` stays
 unweighted either way.
 
+Result (session 19, 5 min): the unweighted row reproduces the routed window (SemEval es 0.7645, en 0.7711,
+airline 0.7655, restaurants_es 0.6955). Power 0.5 (the better mean): es 0.7656 (+0.1), en 0.7697, airline
+0.7599 (-0.6), restaurants_es 0.6991; power 1: es 0.7654, airline 0.7537. Weighing the corpora barely moves
+the TF-IDF member on SemEval es (alone 0.640 -> 0.640 / 0.644): not adopted.
+
 Writes benchmarks/results/sentiment_tfidf_weighting_cv.json.
 """
 
