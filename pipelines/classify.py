@@ -99,10 +99,12 @@ def label_texts(texts: Sequence[str], stack: TextClassifierStack,
 
     The one labelling path of ``vocmine classify``, :func:`vocmine.classify` and the REST service. A sentence
     whose language cannot be told (emoji, "ok") takes its text's; a text with no sentences keeps its row and
-    gets the annotators' "no sentences" reason from the roll-up.
+    gets the annotators' "no sentences" reason from the roll-up. A given language code is read in lower case
+    ("ES" is Spanish); an empty or missing one is detected.
     """
     redacted = [redact(t) if isinstance(t, str) else "" for t in texts]
-    given = list(languages) if languages is not None else [None] * len(redacted)
+    given = [(g.strip().lower() or None) if isinstance(g, str) else None
+             for g in (languages if languages is not None else [None] * len(redacted))]
     text_languages = [g or detect_language(t).language for t, g in zip(redacted, given, strict=True)]
     spans = [split_sentences(text, language if is_modelled(language) else "xx")
              for text, language in zip(redacted, text_languages, strict=True)]
@@ -187,9 +189,7 @@ def classify_frame(frame: pd.DataFrame, text_column: str, stack: TextClassifierS
             raise ConfigError(f"no column {column!r} to classify; columns: {list(frame.columns)}")
     rows = frame.reset_index(drop=True)
     texts = rows[text_column].fillna("").astype(str).tolist()
-    languages = None
-    if language_column is not None:
-        languages = [code.strip().lower() or None if isinstance(code, str) else None for code in rows[language_column]]
+    languages = rows[language_column].tolist() if language_column is not None else None
     per_text, per_sentence = classify_texts(texts, stack, languages)
     clashes = {c: f"{c}_vocmine" for c in [*per_text.columns, *per_sentence.columns] if c in rows.columns}
     key = clashes.get("index", "index")

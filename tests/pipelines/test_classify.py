@@ -85,7 +85,7 @@ def test_classify_frame_suffixes_label_columns_the_input_already_has(stack: Text
 
 
 def test_classify_frame_takes_the_languages_an_export_already_has(stack: TextClassifierStack) -> None:
-    frame = pd.DataFrame({"idioma": ["es", "pt", None],
+    frame = pd.DataFrame({"idioma": ["ES ", "pt", None],
                           "texto": ["Ok", "O atendimento foi ótimo.", "El pedido llegó tarde."]})
     rows = classify_frame(frame, "texto", stack, language_column="idioma")
     assert rows["language"].tolist() == ["es", "pt", "es"]  # "Ok" alone would be undetermined; empty: detected
