@@ -548,23 +548,32 @@ class EmotionTask:
 
     def train(self, data_dir: Path | None = None, out_dir: Path | None = None, seed: int = 42,
               max_fit_rows: int | None = MAX_FIT_ROWS, goemotions_per_class: int | None = None,
-              finetune: bool = False, epochs: int | None = None, e5: bool = True) -> dict[str, Any]:
+              finetune: bool = False, epochs: int | None = None, e5: bool = True,
+              encoder_dir: Path | None = None) -> dict[str, Any]:
         """Fit, tune and save. ``e5`` adds the member over frozen e5 vectors (the shipped v2; EmoEvent is
         embedded once through the disk cache, ~5 min); ``finetune`` adds a LoRA-tuned e5 member instead
         (:data:`FINETUNE_RECIPE`, saved to :data:`FT_WEIGHTS_DIR`: ~7 min on a GPU with
-        ``VOCMINE_TORCH_DEVICE=cuda``, many hours on two CPU cores); ``goemotions_per_class`` adds GoEmotions
-        rows to the English fit rows (default: none for v2, :data:`FINETUNE_GOEMOTIONS_PER_CLASS` with
-        ``finetune``)."""
+        ``VOCMINE_TORCH_DEVICE=cuda``, many hours on two CPU cores), or, with ``encoder_dir``, reuses an
+        encoder already trained (e.g. the shipped ``emotion_ft/e5_lora``, trained on a GPU) and refits only
+        the TF-IDF member, the blend and the decision layer, in a few minutes on CPU; ``goemotions_per_class``
+        adds GoEmotions rows to the English fit rows (default: none for v2,
+        :data:`FINETUNE_GOEMOTIONS_PER_CLASS` with ``finetune``)."""
         from vocmine.models.finetune import FineTuneSettings
 
         splits = cap_fit_rows(emotion_splits(data_dir, seed), max_fit_rows, seed)
+        finetune = finetune or encoder_dir is not None
         if finetune and goemotions_per_class is None:
             goemotions_per_class = FINETUNE_GOEMOTIONS_PER_CLASS
         if goemotions_per_class:
             extra = load_goemotions_ekman(data_dir, goemotions_per_class)
             splits["en"]["fit"] = pd.concat([splits["en"]["fit"], extra], ignore_index=True)
         recipe = {**FINETUNE_RECIPE, **({"epochs": epochs} if epochs else {})}
-        encoder = fit_encoder(splits, FineTuneSettings(**recipe, seed=seed)) if finetune else None
+        if encoder_dir is not None:  # in torch, as the blend was chosen: the adapters are saved with it
+            from vocmine.models.finetune import FineTunedClassifier
+
+            encoder = FineTunedClassifier.load(encoder_dir, backend="torch")
+        else:
+            encoder = fit_encoder(splits, FineTuneSettings(**recipe, seed=seed)) if finetune else None
         vectors = None
         if e5 and encoder is None:
             vectors = {lang: {part: _e5_vectors(splits[lang][part]["text"].tolist()) for part in ("fit", "tune")}

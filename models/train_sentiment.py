@@ -331,13 +331,14 @@ class SentimentTask:
     name = TASK
 
     def train(self, data_dir: Path | None = None, out_dir: Path | None = None, seed: int = 42,
-              finetune: bool = False) -> dict[str, Any]:
+              finetune: bool = False, encoder_dir: Path | None = None) -> dict[str, Any]:
         """The shipped blend, or with ``finetune`` the fine-tuned variant (:mod:`vocmine.models.sentiment_ft`;
-        ~7 min on a GPU with ``--device cuda``, many hours on two CPU cores)."""
-        if finetune:
+        ~7 min on a GPU with ``--device cuda``, many hours on two CPU cores); ``encoder_dir`` reuses an
+        encoder already trained and refits only the blend (minutes on CPU)."""
+        if finetune or encoder_dir is not None:
             from vocmine.models.sentiment_ft import train_sentiment_finetuned
 
-            return train_sentiment_finetuned(data_dir, out_dir, seed)
+            return train_sentiment_finetuned(data_dir, out_dir, seed, encoder_dir=encoder_dir)
         return train_sentiment(data_dir, out_dir, seed)
 
     def evaluate(self, data_dir: Path | None = None, seed: int = 42) -> pd.DataFrame:

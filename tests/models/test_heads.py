@@ -149,6 +149,25 @@ def test_tfidf_head_sample_weight_moves_the_fit_towards_the_heavy_rows() -> None
     assert unweighted.predict_proba(texts[-1:])[0, negative] < as_negative[0, negative]
 
 
+def test_fit_capped_breaks_ties_at_the_cut_alphabetically_whatever_the_text_order() -> None:
+    """Five words tie at the cut; the first ones in alphabetical order are kept, on any machine and order."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from vocmine.models.heads import fit_capped
+
+    texts = ["hotel hotel zumo pan", "hotel limpio caro", "hotel amable lento"]
+    vocabularies = []
+    for order in (texts, texts[::-1]):
+        vectorizer = fit_capped(TfidfVectorizer(max_features=3), list(order))
+        vocabularies.append(sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get))
+    assert vocabularies[0] == vocabularies[1] == ["amable", "caro", "hotel"]
+    untied = ["hotel hotel hotel caro caro zumo", "hotel caro"]
+    plain = TfidfVectorizer(max_features=2).fit(untied)
+    capped = fit_capped(TfidfVectorizer(max_features=2), untied)
+    assert capped.vocabulary_ == plain.vocabulary_
+    assert np.allclose(capped.transform(untied).toarray(), plain.transform(untied).toarray())
+
+
 def test_heads_are_registered_by_versioned_name() -> None:
     assert registry.get("classifier", "vocmine.e5_logreg.v1") is EmbeddingLogisticHead
     assert registry.get("classifier", "vocmine.tfidf_lr.v1") is TfidfLogisticHead
