@@ -300,11 +300,12 @@ register("classifier", EmbeddingLogisticHead.kind)(EmbeddingLogisticHead)
 def fit_capped(vectorizer: TfidfVectorizer, texts: list[str]) -> TfidfVectorizer:
     """Fit ``vectorizer`` on its ``max_features`` most frequent terms, ties broken alphabetically.
 
-    scikit-learn cuts the vocabulary with an unstable argsort, and numpy chooses its sort by the CPU's
-    instruction set, so where the cut falls inside a tie (EmoEvent's word cut sits among 14,622 terms seen
-    twice, sentiment's among 11,531 seen three times) two machines kept different terms from the same data:
-    ``vocmine train emotion`` gave 433 other words than the shipped model's. Counting here and cutting with a
-    stable sort gives the same vocabulary on every machine; the frequency criterion is scikit-learn's.
+    scikit-learn cuts the vocabulary with numpy's default argsort, which is not stable (and picks SIMD
+    implementations by the CPU's instruction set), so where the cut falls inside a tie (EmoEvent's word cut
+    sits among 14,622 terms seen twice, sentiment's among 11,531 seen three times) the kept terms depend on
+    the machine: on the same data, ``vocmine train emotion`` here kept 433 other words than the shipped
+    model. Counting here and cutting with a stable sort keeps the same terms everywhere; the frequency
+    criterion is scikit-learn's.
     """
     from sklearn.feature_extraction.text import CountVectorizer
 
