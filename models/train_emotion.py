@@ -215,7 +215,8 @@ def crossfit_bias_gains(logits: np.ndarray, y_index: np.ndarray, repeats: int = 
     Each repeat (seed 0, 1, ...) cuts the rows into ``folds`` stratified folds and decides every fold with a
     temperature and :func:`tune_bias` fitted on the others, as :func:`fit_emotion_model` fits them on all
     rows. Coordinate ascent over seven classes on a few hundred rows (15 English fear tweets) can fit the
-    rows' noise; this says whether the biases carry over to rows they did not see.
+    rows' noise; this says whether the biases carry over to rows they did not see. Empty when no class has
+    two rows to split (tiny tuning sets): no evidence, and the biases stay.
     """
     import warnings
 
@@ -224,6 +225,9 @@ def crossfit_bias_gains(logits: np.ndarray, y_index: np.ndarray, repeats: int = 
     from vocmine.models.metrics import macro_f1
 
     classes = list(range(logits.shape[1]))
+    folds = min(folds, int(np.bincount(y_index).max()))
+    if folds < 2:  # too few rows to hold any out: no evidence either way
+        return []
     argmax = macro_f1(y_index, logits.argmax(1), classes)
     gains = []
     for seed in range(repeats):
@@ -510,7 +514,8 @@ def fit_emotion_model(splits: dict[str, dict[str, pd.DataFrame]], seed: int = 42
         temperature = fit_temperature(logits, y_tune)
         proba = softmax(logits / temperature)
         bias = tune_bias(np.log(proba + 1e-12), y_tune)
-        bias_gain = float(np.mean(crossfit_bias_gains(logits, y_tune)))
+        gains = crossfit_bias_gains(logits, y_tune)
+        bias_gain = float(np.mean(gains)) if gains else 0.0
         if bias_gain < BIAS_MAX_LOSS:
             logger.info("emotion %s: biases lose %.3f out of fold; the argmax decides", language, bias_gain)
             bias = np.zeros_like(bias)

@@ -15,6 +15,7 @@ from vocmine.models.train_emotion import (
     CLASSES,
     EmotionModel,
     cap_fit_rows,
+    crossfit_bias_gains,
     fit_emotion_model,
     load_emoevent,
     tune_bias,
@@ -85,6 +86,19 @@ def test_fit_emotion_model_round_trips_and_labels_sets(tmp_path, monkeypatch: py
     assert proba.shape == (2, len(CLASSES)) and np.allclose(proba.sum(1), 1.0)
     for chosen in loaded.label_sets(proba, "en"):
         assert chosen == ["none"] or set(chosen) <= set(CLASSES[:-1])
+
+
+def test_crossfit_bias_gains_sees_a_real_prior_shift_and_needs_rows_to_split() -> None:
+    """A class the scores always under-rate is fixed by its bias on rows the bias never saw; a tuning set
+    with no class of two rows gives no evidence."""
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 3, 300)
+    logits = rng.normal(0.0, 1.0, (300, 3))
+    logits[np.arange(300), truth] += 2.0
+    logits[:, 2] -= 3.0  # class 2 is almost never the argmax
+    gains = crossfit_bias_gains(logits, truth, repeats=3)
+    assert len(gains) == 3 and min(gains) > 0.1
+    assert crossfit_bias_gains(logits[:3], np.array([0, 1, 2])) == []
 
 
 def test_emotion_model_load_missing_raises(tmp_path) -> None:
