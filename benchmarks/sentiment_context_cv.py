@@ -76,6 +76,29 @@ PER_ROUTE = "routed, a blend weight per route"
 SESSION_18 = (DIRECTIONAL, ROUTED_C2, PER_LANGUAGE, PER_ROUTE)
 
 
+def routed_out_of_fold(train, X: np.ndarray, window: np.ndarray, has_neighbour: np.ndarray,  # noqa: ANN001
+                       in_e5: np.ndarray, fold: np.ndarray) -> np.ndarray:
+    """Out-of-fold probabilities of sentiment.v1's routed e5 member, as shipped since session 17: per fold, the
+    own-vector member and the context member (own + window vector) fitted on the other folds' e5-subset rows;
+    a row with a neighbour is scored by the context member, every other row by the own-vector one."""
+    from sentiment_recipe_cv import FOLDS
+
+    from vocmine.models.context import with_context
+    from vocmine.models.heads import EmbeddingLogisticHead
+    from vocmine.models.train_sentiment import EMBEDDER
+
+    routed = np.zeros((len(train), 3))
+    for k in range(FOLDS):
+        rows, scored = in_e5 & (fold != k), fold == k
+        members = []
+        for features in (X, with_context(X, window)):
+            member = EmbeddingLogisticHead(EMBEDDER, C=1.0, random_state=SEED)
+            member.fit_embeddings(features[rows], train["label"][rows])
+            members.append(member.predict_proba_embeddings(features[scored]))
+        routed[scored] = np.where(has_neighbour[scored][:, None], members[1], members[0])
+    return routed
+
+
 def per_route_figures(log_e5: np.ndarray, log_tfidf: np.ndarray, y: np.ndarray, datasets: np.ndarray,
                       in_e5: np.ndarray, routed: np.ndarray) -> dict:
     """Like ``blend_figures``, with a weight and temperature tuned per route (rows with / without a neighbour)."""

@@ -28,6 +28,10 @@ restaurants_es 0.6936; with the kNN member (mix 0.3 / 0.4 chosen on the halves) 
 airline 0.7733 (+1.1), restaurants_es 0.6653 (-2.8). The kNN member alone: es 0.622. Not adopted: below the
 +1.0 line on Spanish, and restaurants_es falls.
 
+Re-run after the session-19 TF-IDF vocabulary fix (``heads.fit_capped``; the JSON is this run's): routed alone
+es 0.7677, en 0.7721, airline 0.7645, restaurants_es 0.6980; with kNN es 0.7700 (+0.2), en 0.7659, airline
+0.7759, restaurants_es 0.6746 (-2.3). The same answer.
+
 Writes benchmarks/results/sentiment_knn_member_cv.json.
 """
 
@@ -90,12 +94,11 @@ def cross_fitted(log_member: dict[float, np.ndarray], log_tfidf: np.ndarray, y: 
 
 
 def main() -> None:
+    from sentiment_context_cv import routed_out_of_fold
     from sentiment_recipe_cv import FOLDS, reported_figures, spanish_rule, tfidf_out_of_fold, training_folds
 
-    from vocmine.models.context import with_context
     from vocmine.models.embedding_cache import DEFAULT_CACHE
-    from vocmine.models.heads import EmbeddingLogisticHead
-    from vocmine.models.train_sentiment import EMBEDDER, SENTIMENT_LABELS, _context, _embed
+    from vocmine.models.train_sentiment import SENTIMENT_LABELS, _context, _embed
 
     started = time.perf_counter()
     train, in_e5, fold = training_folds()
@@ -106,15 +109,10 @@ def main() -> None:
     log_tfidf = tfidf_out_of_fold(train, fold)
     unit = X / np.linalg.norm(X, axis=1, keepdims=True)
 
-    routed, knn = np.zeros((len(train), 3)), np.zeros((len(train), 3))
+    routed = routed_out_of_fold(train, X, window, has_neighbour, in_e5, fold)
+    knn = np.zeros((len(train), 3))
     for k in range(FOLDS):
         rows, scored = in_e5 & (fold != k), fold == k
-        members = []
-        for features in (X, with_context(X, window)):
-            member = EmbeddingLogisticHead(EMBEDDER, C=1.0, random_state=SEED)
-            member.fit_embeddings(features[rows], train["label"][rows])
-            members.append(member.predict_proba_embeddings(features[scored]))
-        routed[scored] = np.where(has_neighbour[scored][:, None], members[1], members[0])
         knn[scored] = knn_proba(unit[scored], unit[rows], y[rows])
     print(f"members done at {time.perf_counter() - started:.0f} s", flush=True)
 

@@ -23,6 +23,10 @@ airline 0.7655, restaurants_es 0.6955). Power 0.5 (the better mean): es 0.7656 (
 0.7599 (-0.6), restaurants_es 0.6991; power 1: es 0.7654, airline 0.7537. Weighing the corpora barely moves
 the TF-IDF member on SemEval es (alone 0.640 -> 0.640 / 0.644): not adopted.
 
+Re-run after the session-19 TF-IDF vocabulary fix (``heads.fit_capped``; the JSON is this run's): unweighted es
+0.7677, en 0.7721, airline 0.7645, restaurants_es 0.6980; power 0.5 es 0.7678 (+0.0), airline 0.7596; power 1
+es 0.7668. The same answer.
+
 Writes benchmarks/results/sentiment_tfidf_weighting_cv.json.
 """
 
@@ -44,6 +48,7 @@ MAX_DROP = 0.005
 
 
 def main() -> None:
+    from sentiment_context_cv import routed_out_of_fold
     from sentiment_recipe_cv import (
         FOLDS,
         blend_figures,
@@ -54,10 +59,9 @@ def main() -> None:
         training_folds,
     )
 
-    from vocmine.models.context import with_context
     from vocmine.models.embedding_cache import DEFAULT_CACHE
-    from vocmine.models.heads import EmbeddingLogisticHead, TfidfLogisticHead
-    from vocmine.models.train_sentiment import EMBEDDER, SENTIMENT_LABELS, _context, _embed
+    from vocmine.models.heads import TfidfLogisticHead
+    from vocmine.models.train_sentiment import SENTIMENT_LABELS, _context, _embed
 
     started = time.perf_counter()
     train, in_e5, fold = training_folds()
@@ -66,16 +70,7 @@ def main() -> None:
     y = np.searchsorted(SENTIMENT_LABELS, train["label"].to_numpy())
     datasets = train["dataset"].to_numpy()
 
-    routed = np.zeros((len(train), 3))
-    for k in range(FOLDS):
-        rows, scored = in_e5 & (fold != k), fold == k
-        members = []
-        for features in (X, with_context(X, window)):
-            member = EmbeddingLogisticHead(EMBEDDER, C=1.0, random_state=SEED)
-            member.fit_embeddings(features[rows], train["label"][rows])
-            members.append(member.predict_proba_embeddings(features[scored]))
-        routed[scored] = np.where(has_neighbour[scored][:, None], members[1], members[0])
-    log_routed = np.log(routed + 1e-9)
+    log_routed = np.log(routed_out_of_fold(train, X, window, has_neighbour, in_e5, fold) + 1e-9)
 
     log_tfidf = {"unweighted": tfidf_out_of_fold(train, fold)}
     print(f"unweighted members done at {time.perf_counter() - started:.0f} s", flush=True)
