@@ -76,6 +76,7 @@ def test_cli_ingest_same_file_twice_adds_nothing(runner, tmp_path):
         ["analyze", "--config", "missing.toml"],
         ["report", "--out", "x", "--store", "missing.duckdb"],
         ["evaluate", "no-such-task"],
+        ["train", "component", "--encoder-dir", "models/weights/component_ft/e5_lora"],
     ],
 )
 def test_cli_usage_errors_exit_2(runner, survey_file, tmp_path, monkeypatch, args):
@@ -83,6 +84,8 @@ def test_cli_usage_errors_exit_2(runner, survey_file, tmp_path, monkeypatch, arg
     args = [a.replace("{survey}", str(survey_file)) for a in args]
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
+    if "--encoder-dir" in args:
+        assert "for sentiment and emotion" in result.output
 
 
 def test_cli_analyze_basic_steps(runner, survey_file, tmp_path):
