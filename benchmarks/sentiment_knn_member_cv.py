@@ -50,8 +50,6 @@ SEED = 42
 NEIGHBOURS = 25
 SIMILARITY_TEMPERATURE = 0.05
 MIX_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
-MIN_GAIN_ES = 0.010
-MAX_DROP = 0.005
 
 
 def knn_proba(queries: np.ndarray, keys: np.ndarray, key_labels: np.ndarray, classes: int = 3) -> np.ndarray:
@@ -94,18 +92,11 @@ def cross_fitted(log_member: dict[float, np.ndarray], log_tfidf: np.ndarray, y: 
 
 
 def main() -> None:
-    from sentiment_context_cv import routed_out_of_fold
-    from sentiment_recipe_cv import FOLDS, reported_figures, spanish_rule, tfidf_out_of_fold, training_folds
-
-    from vocmine.models.embedding_cache import DEFAULT_CACHE
-    from vocmine.models.train_sentiment import SENTIMENT_LABELS, _context, _embed
+    from sentiment_context_cv import context_frame, routed_out_of_fold
+    from sentiment_recipe_cv import FOLDS, reported_figures, spanish_rule, tfidf_out_of_fold
 
     started = time.perf_counter()
-    train, in_e5, fold = training_folds()
-    X = _embed(train["text"].tolist(), DEFAULT_CACHE)
-    window, has_neighbour = _context(train, X, DEFAULT_CACHE)
-    y = np.searchsorted(SENTIMENT_LABELS, train["label"].to_numpy())
-    datasets = train["dataset"].to_numpy()
+    train, in_e5, fold, X, window, has_neighbour, y, datasets = context_frame()
     log_tfidf = tfidf_out_of_fold(train, fold)
     unit = X / np.linalg.norm(X, axis=1, keepdims=True)
 
@@ -127,7 +118,7 @@ def main() -> None:
     knn_alone = reported_figures(y, knn.argmax(axis=1), datasets)
     print(f"  kNN member alone: {json.dumps(knn_alone)}")
     base, variant = results
-    decision = spanish_rule(results[base], results[variant], MIN_GAIN_ES, MAX_DROP)
+    decision = spanish_rule(results[base], results[variant])
     print(f"decision: {decision}")
     out = REPO / "benchmarks" / "results" / "sentiment_knn_member_cv.json"
     out.write_text(json.dumps({"folds": FOLDS, "rows": len(train), "neighbours": NEIGHBOURS,

@@ -43,12 +43,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 SEED = 42
 POWERS = (0.5, 1.0)
-MIN_GAIN_ES = 0.010
-MAX_DROP = 0.005
 
 
 def main() -> None:
-    from sentiment_context_cv import routed_out_of_fold
+    from sentiment_context_cv import context_frame, routed_out_of_fold
     from sentiment_recipe_cv import (
         FOLDS,
         blend_figures,
@@ -56,19 +54,12 @@ def main() -> None:
         reported_figures,
         spanish_rule,
         tfidf_out_of_fold,
-        training_folds,
     )
 
-    from vocmine.models.embedding_cache import DEFAULT_CACHE
     from vocmine.models.heads import TfidfLogisticHead
-    from vocmine.models.train_sentiment import SENTIMENT_LABELS, _context, _embed
 
     started = time.perf_counter()
-    train, in_e5, fold = training_folds()
-    X = _embed(train["text"].tolist(), DEFAULT_CACHE)
-    window, has_neighbour = _context(train, X, DEFAULT_CACHE)
-    y = np.searchsorted(SENTIMENT_LABELS, train["label"].to_numpy())
-    datasets = train["dataset"].to_numpy()
+    train, in_e5, fold, X, window, has_neighbour, y, datasets = context_frame()
 
     log_routed = np.log(routed_out_of_fold(train, X, window, has_neighbour, in_e5, fold) + 1e-9)
 
@@ -91,7 +82,7 @@ def main() -> None:
         results[name] = {**blend_figures(log_routed, member_log, y, datasets, in_e5), "tfidf_member_alone": alone}
         print(f"  {name}: {json.dumps(results[name])}", flush=True)
     best = max((f"corpora weighted, power {p}" for p in POWERS), key=lambda n: results[n]["reported_mean"])
-    decision = {"variant": best, **spanish_rule(results["unweighted"], results[best], MIN_GAIN_ES, MAX_DROP)}
+    decision = {"variant": best, **spanish_rule(results["unweighted"], results[best])}
     print(f"decision: {decision}")
     out = REPO / "benchmarks" / "results" / "sentiment_tfidf_weighting_cv.json"
     out.write_text(json.dumps({"folds": FOLDS, "rows": len(train), "variants": results, "decision": decision,
