@@ -170,6 +170,16 @@ def classify_texts(
             pd.DataFrame(sentence_rows, columns=None if sentence_rows else SENTENCE_KEYS))
 
 
+def check_columns(frame: pd.DataFrame, *columns: str | None, source: str = "the input") -> None:
+    """Raise :class:`~vocmine.errors.ConfigError` naming the first of ``columns`` (None: not asked for) that
+    ``frame`` lacks, and the columns it has; the CLI calls it before loading the models."""
+    from vocmine.errors import ConfigError
+
+    for column in columns:
+        if column is not None and column not in frame.columns:
+            raise ConfigError(f"{source} has no column {column!r}; columns: {list(frame.columns)}")
+
+
 def classify_frame(frame: pd.DataFrame, text_column: str, stack: TextClassifierStack,
                    sentences: bool = False, language_column: str | None = None) -> pd.DataFrame:
     """``frame``'s rows with their labels (SPEC "CLI contract"), what ``vocmine classify`` writes.
@@ -182,11 +192,7 @@ def classify_frame(frame: pd.DataFrame, text_column: str, stack: TextClassifierS
     ``language_column`` names a column of ISO 639-1 codes that the export already has (an empty cell is
     detected, as every text is without it).
     """
-    from vocmine.errors import ConfigError
-
-    for column in (text_column, language_column):
-        if column is not None and column not in frame.columns:
-            raise ConfigError(f"no column {column!r} to classify; columns: {list(frame.columns)}")
+    check_columns(frame, text_column, language_column)
     rows = frame.reset_index(drop=True)
     texts = rows[text_column].fillna("").astype(str).tolist()
     languages = rows[language_column].tolist() if language_column is not None else None

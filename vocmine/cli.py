@@ -214,18 +214,22 @@ def classify(
     config: ConfigOption = None,
 ) -> None:
     """Label every row of a file: language, sentiment (+ probabilities), emotions, component, touchpoints."""
-    from vocmine.pipelines.classify import TextClassifierStack, check_output_path, classify_frame, read_any, write_any
+    from vocmine.pipelines.classify import (
+        TextClassifierStack,
+        check_columns,
+        check_output_path,
+        classify_frame,
+        read_any,
+        write_any,
+    )
 
     try:
         check_output_path(out)
         cfg = _config(config)
         frame = read_any(input_path)
+        check_columns(frame, text_column, language_column, source=str(input_path))
     except ConfigError as error:
         raise _fail(error, EXIT_USAGE) from None
-    for column in (text_column, language_column):
-        if column is not None and column not in frame.columns:
-            raise _fail(ConfigError(f"{input_path} has no column {column!r}; columns: {list(frame.columns)}"),
-                        EXIT_USAGE)
     stack = TextClassifierStack.load(cfg, taxonomy=taxonomy)
     for task, reason in stack.unavailable.items():
         err_console.print(f"[yellow]{task} unavailable:[/yellow] {reason}")
