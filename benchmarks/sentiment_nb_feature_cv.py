@@ -28,6 +28,10 @@ cross-fitted routed member, out-of-fold SemEval-2016 es rises by at least 1.0 po
 falls by more than 0.5 (``sentiment_recipe_cv.spanish_rule``). If it joins, the naive Bayes' numbers are
 converted once into a plain vocabulary + weights file (no pickle at run time), with its licence beside them.
 
+Result (session 20, 3 min): routed member alone SemEval es 0.7677, en 0.7721, airline 0.7645, restaurants_es
+0.6980; with the feature (``s`` = 2 chosen on both halves) es 0.7653 (-0.2), en 0.7739, airline 0.7652,
+restaurants_es 0.6937 (-0.4). Not adopted: what the naive Bayes knows, e5 and the TF-IDF member know already.
+
 Writes benchmarks/results/sentiment_nb_feature_cv.json.
 """
 
