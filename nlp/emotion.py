@@ -112,9 +112,9 @@ def predict_emotions(
 
     texts = [str(t) for t in texts]
     if languages is None:
-        from vocmine.nlp.language import detect_languages
+        from vocmine.nlp.language import detect_text_languages
 
-        languages = detect_languages(texts)
+        languages = detect_text_languages(texts)
     embeddings = np.zeros((len(texts), 0), np.float32)  # the model embeds the texts it needs itself
     results = EmotionAnnotator(weights_dir).annotate(texts, embeddings, list(languages))
     frame = pd.DataFrame({"text": texts, "language": list(languages), "emotions": [r.label for r in results]})

@@ -13,6 +13,7 @@ are kept, labelled, and skipped by the classifiers with a reason.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,6 +23,11 @@ MODELLED = ("es", "en")
 #: Languages we recognise (and pass through untouched when not modelled).
 CANDIDATES = ("es", "en", "pt", "fr", "it", "de", "ca", "nl", "gl", "eu", "ru", "zh", "ja", "ko", "ar", "tr", "pl")
 UNDETERMINED = "und"
+#: A text detected with less confidence than this is "too short or ambiguous to tell" ("Bien" reads as German
+#: at 0.11, "Excelente" as Portuguese at 0.24; four-word review sentences score 0.7 to 1.0).
+MIN_CONFIDENCE = 0.6
+#: Share of a batch's confidently detected texts one language must hold to lend it to the ambiguous ones.
+MIN_PREDOMINANT_SHARE = 2 / 3
 _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
@@ -50,7 +56,7 @@ def detect_language(text: str, min_letters: int = 3) -> LanguageGuess:
 
 
 def detect_languages(texts: Sequence[str], fallback: Sequence[str | None] | None = None,
-                     min_confidence: float = 0.6) -> list[str]:
+                     min_confidence: float = MIN_CONFIDENCE) -> list[str]:
     """Languages of many texts. A short or ambiguous text (confidence below ``min_confidence``) takes
     its ``fallback`` (e.g. a sentence takes its answer's language) when one is given."""
     out = []
@@ -62,6 +68,70 @@ def detect_languages(texts: Sequence[str], fallback: Sequence[str | None] | None
         else:
             out.append(guess.language)
     return out
+
+
+def predominant_language(languages: Sequence[str | None], min_share: float = MIN_PREDOMINANT_SHARE) -> str | None:
+    """The language of at least ``min_share`` of ``languages`` (undetermined ones left out), else None."""
+    counted = Counter(language for language in languages if not is_undetermined(language))
+    if not counted:
+        return None
+    language, count = counted.most_common(1)[0]
+    return language if count >= min_share * sum(counted.values()) else None
+
+
+def detect_text_languages(texts: Sequence[str | None], min_confidence: float = MIN_CONFIDENCE) -> list[str]:
+    """Languages of whole texts that came together (one export, one request), when none was given.
+
+    A text detected confidently keeps its language, and one with too few letters to read (emoji, "ok",
+    "10/10") stays "und". A short or ambiguous one ("Excelente", "Bien", "No vale la pena") would otherwise get
+    a confident-looking wrong language and be skipped by every classifier; it takes the batch's
+    :func:`predominant_language` when there is one (a one-word answer in a Spanish survey is Spanish), else
+    "und" (too short to tell), never the raw low-confidence guess."""
+    guesses = [detect_language(text if isinstance(text, str) else "") for text in texts]
+    confident = [g.language for g in guesses if g.language != UNDETERMINED and g.confidence >= min_confidence]
+    default = predominant_language(confident) or UNDETERMINED
+    return [g.language if g.language == UNDETERMINED or g.confidence >= min_confidence else default
+            for g in guesses]
+
+
+#: Three-letter (ISO 639-2/B and /T) codes and names, in English and in the language itself, of the
+#: :data:`CANDIDATES`, as exports from survey and review tools write them ("spa", "Spanish", "Español").
+_CODE_ALIASES = {
+    "es": ("spa", "spanish", "espanol", "español", "castellano", "castilian"),
+    "en": ("eng", "english", "ingles", "inglés"),
+    "pt": ("por", "portuguese", "portugues", "português"),
+    "fr": ("fra", "fre", "french", "francais", "français", "frances", "francés"),
+    "it": ("ita", "italian", "italiano"),
+    "de": ("deu", "ger", "german", "deutsch", "aleman", "alemán"),
+    "ca": ("cat", "catalan", "català", "catalán"),
+    "nl": ("nld", "dut", "dutch", "nederlands"),
+    "gl": ("glg", "galician", "galego", "gallego"),
+    "eu": ("eus", "baq", "basque", "euskara", "euskera"),
+    "ru": ("rus", "russian"),
+    "zh": ("zho", "chi", "chinese"),
+    "ja": ("jpn", "japanese"),
+    "ko": ("kor", "korean"),
+    "ar": ("ara", "arabic"),
+    "tr": ("tur", "turkish"),
+    "pl": ("pol", "polish"),
+}
+_ALIASES = {alias: code for code, aliases in _CODE_ALIASES.items() for alias in aliases}
+_TAG_SEPARATOR = re.compile(r"[-_]")
+
+
+def normalise_language_code(code: object) -> str | None:
+    """An ISO 639-1 code from a language cell of an export, or None for an empty one.
+
+    Regional tags keep their language ("es-ES", "es_MX", "en-US" -> "es", "en"); three-letter codes and
+    language names of the recognised languages are mapped ("spa", "Spanish", "Español" -> "es"); anything else
+    is kept lower-cased, so a language we do not model is still labelled as given and skipped with a reason."""
+    if not isinstance(code, str) or not code.strip():
+        return None
+    cleaned = code.strip().lower()
+    if cleaned in _ALIASES:
+        return _ALIASES[cleaned]
+    primary = _TAG_SEPARATOR.split(cleaned, maxsplit=1)[0]
+    return _ALIASES.get(primary, primary) if primary else cleaned
 
 
 def is_modelled(language: str | None) -> bool:
@@ -82,7 +152,9 @@ def language_skip_reason(language: str | None, label_undetermined: bool = False)
     language could not be told, which are mostly emoji and one-word answers."""
     if is_modelled(language) or (label_undetermined and is_undetermined(language)):
         return None
-    return f"language {language or 'unknown'} not modelled"
+    if is_undetermined(language):
+        return "language undetermined (too short or ambiguous to tell)"
+    return f"language {language} not modelled"
 
 
 def skip_reason(language: str | None, text: str | None, label_undetermined: bool = False) -> str | None:

@@ -176,9 +176,9 @@ def predict_component(
     ``p_rational`` and ``skip_reason``. Languages are detected when not given."""
     texts = [str(t) for t in texts]
     if languages is None:
-        from vocmine.nlp.language import detect_languages
+        from vocmine.nlp.language import detect_text_languages
 
-        languages = detect_languages(texts)
+        languages = detect_text_languages(texts)
     if embedder is None:
         from vocmine.models.embedders import resolve_embedder
 

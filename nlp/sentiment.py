@@ -113,9 +113,9 @@ def predict_sentiment(
 
     texts = [str(t) for t in texts]
     if languages is None:
-        from vocmine.nlp.language import detect_languages
+        from vocmine.nlp.language import detect_text_languages
 
-        languages = detect_languages(texts)
+        languages = detect_text_languages(texts)
     annotator = SentimentAnnotator(weights_dir)
     embeddings = resolve_embedder(annotator.embedder).encode(texts) if texts else np.zeros((0, 384), np.float32)
     annotations = annotator.annotate(texts, embeddings, languages)

@@ -39,7 +39,7 @@ from spacy.tokens import Doc, Span
 
 from vocmine.config import VocmineConfig
 from vocmine.errors import ConfigError
-from vocmine.nlp.language import UNDETERMINED, detect_language, detect_languages, is_modelled
+from vocmine.nlp.language import UNDETERMINED, detect_languages, is_modelled
 from vocmine.nlp.pii import redact
 from vocmine.nlp.sentences import split_sentences
 from vocmine.protocols import Annotation
@@ -176,8 +176,8 @@ class SentenceAnnotations:
     def _doc_language(self, doc: Doc) -> str:
         if not self.detect:
             return self.language
-        guess = detect_language(doc.text).language
-        return self.language if guess == UNDETERMINED else guess
+        # Too short or ambiguous to tell ("Bien" reads as German): the pipeline's language, as for sentences.
+        return detect_languages([doc.text], fallback=[self.language])[0]
 
 
 def _write(holder: Doc | Span, per_task: dict[str, Annotation]) -> None:

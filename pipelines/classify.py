@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,11 +19,20 @@ import pandas as pd
 from vocmine import registry
 from vocmine.config import VocmineConfig
 from vocmine.models.context import annotate_in_context
-from vocmine.nlp.language import UNDETERMINED, detect_language, detect_languages, is_modelled
+from vocmine.nlp.language import (
+    UNDETERMINED,
+    detect_languages,
+    detect_text_languages,
+    is_modelled,
+    normalise_language_code,
+)
 from vocmine.nlp.pii import redact
 from vocmine.nlp.sentences import SentenceSpan, split_sentences
 from vocmine.pipelines.steps import MULTI_LABEL_TASKS, combine_sentence_annotations
 from vocmine.protocols import Annotation
+
+if TYPE_CHECKING:
+    from vocmine.pipelines.ingest import Reject
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +40,8 @@ logger = logging.getLogger(__name__)
 TASK_COLUMNS = {"sentiment": "sentiment", "emotion": "emotions", "component": "component", "touchpoint": "touchpoints"}
 #: The per-sentence table's leading columns (an input without any sentence still gets them).
 SENTENCE_KEYS = ["index", "position", "sentence", "language"]
+#: Sentiment's probability columns, after its label.
+PROBABILITY_COLUMNS = ["p_negative", "p_neutral", "p_positive"]
 
 
 @dataclass(slots=True)
@@ -55,6 +66,10 @@ class TextClassifierStack:
             try:
                 annotator = registry.create("annotator", name, **params)
             except Exception as error:  # noqa: BLE001 - a missing model must not take the others down
+                if task == "touchpoint" and taxonomy is not None:  # what the user asked for by name
+                    from vocmine.errors import ConfigError
+
+                    raise ConfigError(f"taxonomy {taxonomy!r}: {error}") from None
                 logger.warning("annotator %s unavailable: %s", name, error)
                 stack.unavailable[task] = str(error)
                 continue
@@ -95,17 +110,25 @@ class LabelledText:
 
 def label_texts(texts: Sequence[str], stack: TextClassifierStack,
                 languages: Sequence[str | None] | None = None) -> list[LabelledText]:
-    """Redact, detect the language, split, then embed every sentence once and label it with every annotator.
+    """Clean, redact, detect the language, split, then embed every sentence once and label it with every
+    annotator.
 
-    The one labelling path of ``vocmine classify``, :func:`vocmine.classify` and the REST service. A sentence
-    whose language cannot be told (emoji, "ok") takes its text's; a text with no sentences keeps its row and
-    gets the annotators' "no sentences" reason from the roll-up. A given language code is read in lower case
-    ("ES" is Spanish); an empty or missing one is detected.
+    The one labelling path of ``vocmine classify``, :func:`vocmine.classify` and the REST service. Texts are
+    cleaned as ``ingest`` cleans answers (HTML, zero-width and control characters), so a file labels the same
+    through either path. A given language code is normalised ("ES", "es-MX", "spa" are Spanish); a text without
+    one is detected with the others (:func:`~vocmine.nlp.language.detect_text_languages`: a one-word answer
+    takes the batch's predominant language, or "und"). A sentence whose language cannot be told (emoji, "ok")
+    takes its text's; a text with no sentences keeps its row and gets the annotators' "no sentences" reason
+    from the roll-up.
     """
-    redacted = [redact(t) if isinstance(t, str) else "" for t in texts]
-    given = [(g.strip().lower() or None) if isinstance(g, str) else None
-             for g in (languages if languages is not None else [None] * len(redacted))]
-    text_languages = [g or detect_language(t).language for t, g in zip(redacted, given, strict=True)]
+    from vocmine.pipelines.ingest import clean_text
+
+    redacted = [redact(clean_text(t)) if isinstance(t, str) else "" for t in texts]
+    given = [normalise_language_code(g) for g in (languages if languages is not None else [None] * len(redacted))]
+    untold = [index for index, language in enumerate(given) if language is None]
+    text_languages = list(given)
+    for index, language in zip(untold, detect_text_languages([redacted[i] for i in untold]), strict=True):
+        text_languages[index] = language
     spans = [split_sentences(text, language if is_modelled(language) else "xx")
              for text, language in zip(redacted, text_languages, strict=True)]
     owners = [index for index, text_spans in enumerate(spans) for _ in text_spans]
@@ -134,11 +157,23 @@ def _columns(task: str, annotation: Annotation) -> dict[str, Any]:
     column = TASK_COLUMNS.get(task, task)
     row: dict[str, Any] = {column: annotation.label}
     if task == "sentiment":
-        for label in ("negative", "neutral", "positive"):
-            row[f"p_{label}"] = annotation.scores.get(label)
-    if annotation.skip_reason:
-        row[f"{column}_skipped"] = annotation.skip_reason
+        for name in PROBABILITY_COLUMNS:
+            row[name] = annotation.scores.get(name.removeprefix("p_"))
+    row[f"{column}_skipped"] = annotation.skip_reason
     return row
+
+
+def label_columns(stack: TextClassifierStack) -> list[str]:
+    """The label columns of ``stack``'s tasks in a fixed order: each task's label (and sentiment's
+    probabilities), then each task's ``*_skipped`` reason, present (empty where labelled) in every file, so
+    that batches share one schema whatever their rows hold."""
+    tasks = [task for task in TASK_COLUMNS if task in stack.annotators]
+    tasks += [task for task in stack.annotators if task not in TASK_COLUMNS]
+    labels: list[str] = []
+    for task in tasks:
+        labels.append(TASK_COLUMNS.get(task, task))
+        labels += PROBABILITY_COLUMNS if task == "sentiment" else []
+    return labels + [f"{TASK_COLUMNS.get(task, task)}_skipped" for task in tasks]
 
 
 def classify_texts(
@@ -148,15 +183,17 @@ def classify_texts(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-text and per-sentence labels for ``texts``.
 
-    Returns ``(per_text, per_sentence)``: per_text has one row per input (``index``, ``language``,
-    ``sentiment``, ``p_negative``, ``p_neutral``, ``p_positive``, ``emotions``, ``component``,
-    ``touchpoints``, and ``<column>_skipped`` with the reason where a task left a text unlabelled);
-    per_sentence one row per sentence with the input's ``index``, ``position`` and ``sentence``.
+    Returns ``(per_text, per_sentence)``: per_text has one row per input (``index``, ``text`` as labelled:
+    cleaned and redacted, ``language``, then :func:`label_columns`: ``sentiment``, ``p_negative``,
+    ``p_neutral``, ``p_positive``, ``emotions``, ``component``, ``touchpoints``, and ``<column>_skipped`` with
+    the reason where a task left a text unlabelled); per_sentence one row per sentence with the input's
+    ``index``, ``position``, ``sentence``, ``language`` and the same label columns. Both have every column
+    even when there are no rows.
     """
     text_rows: list[dict[str, Any]] = []
     sentence_rows: list[dict[str, Any]] = []
     for index, labelled in enumerate(label_texts(texts, stack, languages)):
-        row: dict[str, Any] = {"index": index, "language": labelled.language}
+        row: dict[str, Any] = {"index": index, "text": labelled.text, "language": labelled.language}
         for task, annotation in labelled.labels.items():
             row.update(_columns(task, annotation))
         text_rows.append(row)
@@ -166,18 +203,23 @@ def classify_texts(
             for task, per_sentence in labelled.sentence_labels.items():
                 sentence.update(_columns(task, per_sentence[position]))
             sentence_rows.append(sentence)
-    return (pd.DataFrame(text_rows, columns=None if text_rows else ["index", "language"]),
-            pd.DataFrame(sentence_rows, columns=None if sentence_rows else SENTENCE_KEYS))
+    labels = label_columns(stack)
+    return (pd.DataFrame(text_rows, columns=["index", "text", "language", *labels]),
+            pd.DataFrame(sentence_rows, columns=[*SENTENCE_KEYS, *labels]))
 
 
 def check_columns(frame: pd.DataFrame, *columns: str | None, source: str = "the input") -> None:
     """Raise :class:`~vocmine.errors.ConfigError` naming the first of ``columns`` (None: not asked for) that
-    ``frame`` lacks, and the columns it has; the CLI calls it before loading the models."""
+    ``frame`` lacks or has more than once, and the columns it has; the CLI calls it before loading the models."""
     from vocmine.errors import ConfigError
 
     for column in columns:
-        if column is not None and column not in frame.columns:
+        if column is None:
+            continue
+        if column not in frame.columns:
             raise ConfigError(f"{source} has no column {column!r}; columns: {list(frame.columns)}")
+        if (count := int((frame.columns == column).sum())) > 1:
+            raise ConfigError(f"{source} has {count} columns named {column!r}; rename them so one holds the text")
 
 
 def classify_frame(frame: pd.DataFrame, text_column: str, stack: TextClassifierStack,
@@ -185,7 +227,9 @@ def classify_frame(frame: pd.DataFrame, text_column: str, stack: TextClassifierS
     """``frame``'s rows with their labels (SPEC "CLI contract"), what ``vocmine classify`` writes.
 
     Per row: the row's own columns, then ``language``, ``sentiment``, ``p_*``, ``emotions``, ``component``,
-    ``touchpoints`` (a label column that clashes with one of the row's gets the suffix ``_vocmine``). With
+    ``touchpoints`` and the ``*_skipped`` reasons (a label column that clashes with one of the row's gets the
+    suffix ``_vocmine``). The text column is written as it was labelled: cleaned, and with personal data
+    redacted (SPEC: redaction "before anything is stored or shown"); an empty cell stays empty. With
     ``sentences``: one row per sentence, the row's ``index`` (its position in ``frame``) and columns, then
     ``position``, ``sentence`` and the sentence's labels; a row without sentences (an empty answer) stays,
     once, with the reason in the ``*_skipped`` columns, so no row of the input goes missing.
@@ -197,6 +241,8 @@ def classify_frame(frame: pd.DataFrame, text_column: str, stack: TextClassifierS
     texts = rows[text_column].fillna("").astype(str).tolist()
     languages = rows[language_column].tolist() if language_column is not None else None
     per_text, per_sentence = classify_texts(texts, stack, languages)
+    rows[text_column] = rows[text_column].where(rows[text_column].isna(), per_text["text"])
+    per_text = per_text.drop(columns=["text"])
     clashes = {c: f"{c}_vocmine" for c in [*per_text.columns, *per_sentence.columns] if c in rows.columns}
     key = clashes.get("index", "index")
     if sentences:
@@ -210,28 +256,17 @@ def classify_frame(frame: pd.DataFrame, text_column: str, stack: TextClassifierS
     return pd.concat([rows, labels], axis=1)
 
 
-def read_any(path: Any) -> pd.DataFrame:
-    """A .csv/.xlsx/.jsonl/.json/.parquet file as a DataFrame of the user's columns (for classify)."""
-    from pathlib import Path
+def read_any(path: Any) -> tuple[pd.DataFrame, list[Reject]]:
+    """A .csv/.tsv/.xlsx/.jsonl/.json/.parquet file as (a DataFrame of the user's columns as text, the rows
+    that could not be read), with the reader ``ingest`` uses (encoding and delimiter sniffing, the data sheet
+    of a workbook, a JSON export's records, headers made unique), so both commands read a file alike. A file
+    that cannot be read at all raises :class:`~vocmine.errors.UnreadableFileError`."""
+    from vocmine.pipelines.ingest import Reject
+    from vocmine.pipelines.readers import read_table
 
-    from vocmine.errors import ConfigError
-
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in {".csv", ".tsv", ".txt"}:
-        from vocmine.pipelines.readers import read_table
-
-        table = read_table(path)
-        return pd.DataFrame([record.values for record in table.records], columns=table.columns)
-    if suffix == ".xlsx":
-        return pd.read_excel(path, dtype=str)
-    if suffix == ".jsonl":
-        return pd.read_json(path, lines=True, dtype=False)
-    if suffix == ".json":
-        return pd.read_json(path, dtype=False)
-    if suffix == ".parquet":
-        return pd.read_parquet(path)
-    raise ConfigError(f"{path}: unsupported format {suffix!r}; use .csv, .xlsx, .jsonl, .json or .parquet")
+    table = read_table(path)
+    frame = pd.DataFrame([record.values for record in table.records], columns=list(table.columns))
+    return frame, [Reject(p.row, p.column, p.expected, p.got, p.message) for p in table.problems]
 
 
 #: The formats classify writes, by file extension.
@@ -239,32 +274,43 @@ OUTPUT_FORMATS = (".csv", ".xlsx", ".jsonl", ".parquet")
 
 
 def check_output_path(path: Any) -> None:
-    """Raise :class:`~vocmine.errors.ConfigError` for an output file whose format classify cannot write, so
-    the CLI says so before loading the models and labelling the whole file."""
+    """Raise :class:`~vocmine.errors.ConfigError` for an output file classify cannot write (a format it does
+    not know, a folder that cannot be made or written to, a folder in the file's place), creating the folder,
+    so the CLI says so before loading the models and labelling the whole file."""
+    import os
     from pathlib import Path
 
     from vocmine.errors import ConfigError
 
-    suffix = Path(path).suffix.lower()
+    path = Path(path)
+    suffix = path.suffix.lower()
     if suffix not in OUTPUT_FORMATS:
         raise ConfigError(f"{path}: unsupported output format {suffix!r}; use {', '.join(OUTPUT_FORMATS)}")
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; give a file name ending in {', '.join(OUTPUT_FORMATS)}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot create its folder {path.parent}: {error.strerror or error}") from None
+    if not os.access(path.parent, os.W_OK):
+        raise ConfigError(f"{path}: the folder {path.parent} is not writable")
 
 
 def write_any(frame: pd.DataFrame, path: Any) -> None:
-    """Write classify's output in the format its extension names (CSV/XLSX formulas neutralised)."""
+    """Write classify's output in the format its extension names, with the exports' writers (spreadsheet
+    formulas neutralised, characters a workbook cannot hold removed, mixed-type columns as text)."""
     from pathlib import Path
 
-    from vocmine.pipelines.exports import neutralise_frame
+    from vocmine.pipelines.exports import write_csv, write_parquet, write_xlsx
 
     check_output_path(path)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(frame, path)
     elif suffix == ".xlsx":
-        neutralise_frame(frame).to_excel(path, index=False)
+        write_xlsx(frame, path, "vocmine classify")
     elif suffix == ".jsonl":
         frame.to_json(path, orient="records", lines=True, force_ascii=False)
     else:
-        frame.to_parquet(path, index=False)
+        write_parquet(frame, path)

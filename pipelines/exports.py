@@ -151,8 +151,20 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
-    frame.to_parquet(path, index=False)
+    """Parquet needs one type per column: a text column that also holds numbers (a JSON export's 5 and "n/a")
+    is written as text, missing values kept."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object:
+            kinds = {type(value) for value in safe[column] if not _is_missing(value)}
+            if len(kinds) > 1:
+                safe[column] = safe[column].map(lambda value: None if _is_missing(value) else str(value))
+    safe.to_parquet(path, index=False)
     return path
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def _xlsx_cell(value: Any) -> Any:

@@ -34,6 +34,7 @@ import pandas as pd
 
 from vocmine.errors import UnreadableFileError, VocmineError
 from vocmine.ids import content_hash, file_hash, text_hash
+from vocmine.nlp.language import normalise_language_code
 from vocmine.pipelines.profiles import (
     ProfileOverrides,
     SourceProfile,
@@ -519,7 +520,7 @@ def _map_record(
         value = " ".join(_cell(record, cols[key]).split())
         return value or None
 
-    language = plain("language")
+    language = normalise_language_code(plain("language"))  # "es-ES", "spa", "Spanish" -> "es"
     metadata = {
         column: value.strip()
         for column, value in record.values.items()
@@ -531,7 +532,7 @@ def _map_record(
         "source": source,
         "channel": profile.channel,
         "created_at": created_at,
-        "language": language.lower() if language else None,
+        "language": language,
         "language_source": "given" if language else None,
         "score": score,
         "score_scale": profile.score_scale if score is not None else None,
@@ -628,7 +629,7 @@ def ingest_file(
         reject = Reject(None, None, "a readable file", path.name, str(error))
         with store.transaction():
             _replace_rejects(store, location, digest, source, [reject])
-        report_path = _write_rejects_file(rejects_dir, path, [reject])
+        report_path = write_rejects_file(rejects_dir, path, [reject])
         return FileReport(path, digest, source, rejects_path=report_path, error=str(error))
 
     label = path.name
@@ -686,7 +687,7 @@ def ingest_file(
                 ]
             ),
         )
-    report_path = _write_rejects_file(rejects_dir, path, rejects)
+    report_path = write_rejects_file(rejects_dir, path, rejects)
     logger.info(
         "%s: %d rows, %d new, %d updated, %d unchanged, %d rejected, %d duplicates",
         label, len(table.records) + len(table.problems), len(new_rows), len(changed), unchanged,
@@ -837,7 +838,7 @@ def _replace_rejects(
         store.con.unregister(view)
 
 
-def _write_rejects_file(rejects_dir: Path, path: Path, rejects: list[Reject]) -> Path | None:
+def write_rejects_file(rejects_dir: Path, path: Path, rejects: list[Reject]) -> Path | None:
     """``<rejects_dir>/<stem>.rejects.csv`` (UTF-8 with BOM so Excel shows accents); removed when clean."""
     target = rejects_dir / f"{path.stem}.rejects.csv"
     if not rejects:

@@ -23,7 +23,7 @@ from vocmine import registry
 from vocmine.config import VocmineConfig
 from vocmine.ids import text_hash
 from vocmine.models.context import annotate_in_context
-from vocmine.nlp.language import UNDETERMINED, detect_language, detect_languages, is_modelled
+from vocmine.nlp.language import UNDETERMINED, detect_languages, detect_text_languages, is_modelled
 from vocmine.nlp.sentences import split_sentences
 from vocmine.protocols import Annotation, Annotator
 from vocmine.store import Store, utcnow
@@ -64,6 +64,9 @@ def _batches(frame: pd.DataFrame, size: int) -> list[pd.DataFrame]:
 def run_language(ctx: StepContext) -> dict[str, Any]:
     """Detect the language of responses without a given one (from all their answer text), then of answers.
 
+    A response too short or ambiguous to tell on its own (a single "Excelente") takes the predominant language
+    of the responses detected in the same run, or "und" (:func:`~vocmine.nlp.language.detect_text_languages`).
+
     An answer takes its response's given language. Otherwise it is detected on its own, and when it is too
     short or ambiguous to tell (confidence under :func:`~vocmine.nlp.language.detect_languages`' line) it
     takes its response's detected language. A review title such as "Nada especial" or "No vale la pena"
@@ -74,7 +77,7 @@ def run_language(ctx: StepContext) -> dict[str, Any]:
         "LEFT JOIN answers a USING (response_id) WHERE r.language IS NULL GROUP BY r.response_id"
     )
     if not responses.empty:
-        detected = [detect_language(t or "").language for t in responses["text"]]
+        detected = detect_text_languages(responses["text"].tolist())
         with store.transaction():
             store.update_columns(
                 "responses",

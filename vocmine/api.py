@@ -7,7 +7,9 @@ DataFrames. The store is the single source of truth, so an Analysis can be reope
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -204,10 +206,12 @@ def classify(
 ) -> pd.DataFrame:
     """Label texts without a store: the table ``vocmine classify`` writes, as a DataFrame.
 
-    ``data`` is a DataFrame (labelled from its ``text_column``), a list of texts, or a
-    .csv/.xlsx/.jsonl/.json/.parquet file. Each row keeps its columns and gains ``language``, ``sentiment``,
-    ``p_negative``, ``p_neutral``, ``p_positive``, ``emotions``, ``component``, ``touchpoints`` and, where a
-    task left it unlabelled, ``<column>_skipped`` with the reason; ``sentences=True`` gives one row per
+    ``data`` is a DataFrame (labelled from its ``text_column``), a list of texts, or the path of a
+    .csv/.xlsx/.jsonl/.json/.parquet file (read as ``ingest`` reads it; rows that cannot be read are left out
+    with a warning and listed in the result's ``attrs["rejects"]``). Each row keeps its columns (the text
+    column cleaned and with personal data redacted) and gains ``language``, ``sentiment``, ``p_negative``,
+    ``p_neutral``, ``p_positive``, ``emotions``, ``component``, ``touchpoints`` and ``<column>_skipped``, the
+    reason where a task left it unlabelled; ``sentences=True`` gives one row per
     sentence with the row's ``index``. ``language_column`` names a column of language codes the data already
     has (detected where empty). The models load once per (config, taxonomy) and stay loaded for the
     next call, so a notebook can label batch after batch.
@@ -218,15 +222,27 @@ def classify(
     """
     from vocmine.pipelines.classify import classify_frame, read_any
 
+    rejects: list[Any] = []
     if isinstance(data, str | Path):
-        frame = read_any(data)
+        if not Path(data).is_file():
+            from vocmine.errors import ConfigError
+
+            raise ConfigError(f"no such file: {str(data)[:200]!r} (to label texts, pass a list: classify([text]))")
+        frame, rejects = read_any(data)
+        if rejects:
+            first = rejects[0]
+            warnings.warn(f"{Path(data).name}: {len(rejects)} rows could not be read and are left out (first: row "
+                          f"{first.row}: {first.message}); the result's attrs['rejects'] lists them",
+                          stacklevel=2)
     elif isinstance(data, pd.DataFrame):
         frame = data
     else:
         frame = pd.DataFrame({text_column: list(data)})
     cfg = config if isinstance(config, VocmineConfig) else load_config(config)
-    return classify_frame(frame, text_column, _classifier_stack(cfg, taxonomy), sentences=sentences,
-                          language_column=language_column)
+    result = classify_frame(frame, text_column, _classifier_stack(cfg, taxonomy), sentences=sentences,
+                            language_column=language_column)
+    result.attrs["rejects"] = [dataclasses.asdict(reject) for reject in rejects]
+    return result
 
 
 #: The last classifier stack :func:`classify` loaded, keyed by its config and taxonomy (one kept: a stack

@@ -209,11 +209,15 @@ def classify(
     sentences: Annotated[bool, typer.Option("--sentences", help="One row per sentence instead of per row.")] = False,
     taxonomy: Annotated[str | None, typer.Option(help="Touchpoint taxonomy: built-in name or TOML file.")] = None,
     language_column: Annotated[
-        str | None, typer.Option(help="Column of ISO 639-1 language codes (detected where empty or absent).")
+        str | None, typer.Option(help="Column of language codes: es, es-MX, spa or Spanish (detected where "
+                                      "empty or absent).")
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Label every row of a file: language, sentiment (+ probabilities), emotions, component, touchpoints."""
+    """Label every row of a file: language, sentiment (+ probabilities), emotions, component, touchpoints.
+
+    The text column is written cleaned and with personal data redacted; rows the reader cannot parse go to
+    a rejects file beside the output (exit code 1)."""
     from vocmine.pipelines.classify import (
         TextClassifierStack,
         check_columns,
@@ -222,23 +226,28 @@ def classify(
         read_any,
         write_any,
     )
+    from vocmine.pipelines.ingest import write_rejects_file
 
     try:
+        if not input_path.is_file():
+            raise ConfigError(f"no such file: {input_path}")
         check_output_path(out)
         cfg = _config(config)
-        frame = read_any(input_path)
+        frame, rejects = read_any(input_path)
         check_columns(frame, text_column, language_column, source=str(input_path))
+        stack = TextClassifierStack.load(cfg, taxonomy=taxonomy)  # cheap: the models load on first use
     except ConfigError as error:
         raise _fail(error, EXIT_USAGE) from None
-    stack = TextClassifierStack.load(cfg, taxonomy=taxonomy)
     for task, reason in stack.unavailable.items():
         err_console.print(f"[yellow]{task} unavailable:[/yellow] {reason}")
     rows = classify_frame(frame, text_column, stack, sentences=sentences, language_column=language_column)
-    try:
-        write_any(rows, out)
-    except ConfigError as error:
-        raise _fail(error, EXIT_USAGE) from None
+    write_any(rows, out)
     console.print(f"{len(frame)} rows labelled -> {out} ({len(rows)} rows written)")
+    if rejects:
+        rejects_path = write_rejects_file(out.parent, input_path, rejects)
+        err_console.print(f"[yellow]{input_path.name}: {len(rejects)} rows could not be read and are not in "
+                          f"{out.name}[/yellow]; rejects file: {rejects_path}")
+        raise typer.Exit(EXIT_REJECTED)
 
 
 @app.command()

@@ -6,8 +6,11 @@ from vocmine.nlp.language import (
     UNDETERMINED,
     detect_language,
     detect_languages,
+    detect_text_languages,
     is_modelled,
     language_skip_reason,
+    normalise_language_code,
+    predominant_language,
     skip_reason,
 )
 
@@ -46,7 +49,33 @@ def test_skip_reason_names_the_language_or_the_empty_text():
     assert skip_reason("pt", "O atendimento foi ótimo") == "language pt not modelled"
     assert skip_reason("pt", "") == "language pt not modelled"
     assert skip_reason("en", "   ") == "empty text"
-    assert skip_reason(None, "👍") == "language unknown not modelled"
+    assert skip_reason(None, "👍") == "language undetermined (too short or ambiguous to tell)"
     assert skip_reason(UNDETERMINED, "👍", label_undetermined=True) is None
     assert skip_reason(UNDETERMINED, "", label_undetermined=True) == "empty text"
     assert language_skip_reason("fr", label_undetermined=True) == "language fr not modelled"
+
+
+def test_short_answers_take_the_batch_language_or_stay_undetermined() -> None:
+    """"Bien" alone reads as German and "Excelente" as Portuguese, at low confidence: in a batch of Spanish
+    answers they are Spanish; alone they are "und", never the wrong guess; emoji stay "und" either way."""
+    survey = ["Bien", "Excelente", "👍", "El pedido llegó tarde y nadie contestó",
+              "La habitación estaba limpia y el personal fue muy amable", "Nos cobraron de más en la cuenta"]
+    assert detect_text_languages(survey) == ["es", "es", UNDETERMINED, "es", "es", "es"]
+    assert detect_text_languages(["Bien"]) == [UNDETERMINED]
+    assert detect_text_languages(["Staff were lovely but checkout took ages", "Bien"]) == ["en", "en"]
+    assert detect_text_languages(["O atendimento foi muito demorado e ninguém ajudou"]) == ["pt"]
+
+
+def test_predominant_language_needs_two_thirds_of_the_batch() -> None:
+    assert predominant_language(["es", "es", "en", UNDETERMINED, None]) == "es"
+    assert predominant_language(["es", "en"]) is None and predominant_language([]) is None
+
+
+@pytest.mark.parametrize(
+    ("given", "code"),
+    [("es", "es"), (" ES ", "es"), ("es-ES", "es"), ("es_MX", "es"), ("en-US", "en"), ("spa", "es"),
+     ("Spanish", "es"), ("Español", "es"), ("eng", "en"), ("pt-BR", "pt"), ("ger", "de"), ("zz", "zz"),
+     ("", None), ("  ", None), (None, None)],
+)
+def test_language_codes_from_exports_are_normalised(given, code) -> None:
+    assert normalise_language_code(given) == code

@@ -56,7 +56,7 @@ def test_classify_frame_keeps_every_row_and_adds_the_contract_columns(stack: Tex
     assert (labelled.sum(axis=1) - 1.0).abs().max() < 1e-3
     assert by_id.loc["c3", "sentiment_skipped"] == "no sentences"
     assert pd.isna(by_id.loc["c4", "sentiment"]) and "fr not modelled" in by_id.loc["c4", "sentiment_skipped"]
-    assert by_id.loc["c5", "emotions_skipped"] == "language und not modelled"
+    assert by_id.loc["c5", "emotions_skipped"] == "language undetermined (too short or ambiguous to tell)"
 
 
 def test_classify_frame_sentences_gives_one_row_per_sentence_and_keeps_empty_answers(
@@ -135,5 +135,74 @@ def test_cli_classify_usage_errors_exit_2(tmp_path: Path) -> None:
 def test_classify_output_reads_back_in_every_format(tmp_path: Path, suffix: str, stack: TextClassifierStack) -> None:
     out = tmp_path / f"labelled{suffix}"
     write_any(classify_frame(COMMENTS.head(2), "comentario", stack), out)
-    back = read_any(out)
-    assert back["id"].tolist() == ["c1", "c2"] and back["sentiment"].tolist() == ["negative", "positive"]
+    back, rejects = read_any(out)
+    assert not rejects and back["id"].tolist() == ["c1", "c2"]
+    assert back["sentiment"].tolist() == ["negative", "positive"]
+
+
+def test_classify_reads_every_format_as_ingest_does_and_reports_unreadable_rows(tmp_path: Path) -> None:
+    """A row the reader cannot parse (here an unquoted ';' inside a comment) is not dropped in silence: the
+    good rows are labelled and written, the bad one goes to a rejects file, and the exit code is 1."""
+    source = tmp_path / "encuesta.csv"
+    source.write_text("id;nota;comentario\n1;3;La comida llegó fría.\n2;9;Todo perfecto; volveré seguro.\n"
+                      "3;10;Atención de diez.\n", encoding="utf-8")
+    out = tmp_path / "out" / "labelled.csv"
+    result = CliRunner().invoke(app, ["classify", str(source), "--text-column", "comentario", "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert pd.read_csv(out, dtype=str)["id"].tolist() == ["1", "3"]
+    rejects = pd.read_csv(tmp_path / "out" / "encuesta.rejects.csv", dtype=str)
+    assert rejects["row"].tolist() == ["3"] and rejects["file"].tolist() == ["encuesta.csv"]
+    with pytest.warns(UserWarning, match="1 rows could not be read"):
+        frame = vocmine.classify(source, "comentario")
+    assert frame["id"].tolist() == ["1", "3"] and [r["row"] for r in frame.attrs["rejects"]] == [3]
+
+
+def test_classify_refuses_bad_paths_and_taxonomies_before_labelling(tmp_path: Path) -> None:
+    source = tmp_path / "comments.csv"
+    COMMENTS.to_csv(source, index=False)
+    runner = CliRunner()
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    cases = {
+        "no such file": [str(tmp_path / "missing.xlsx"), "--out", str(tmp_path / "o.csv")],
+        "cannot create its folder": [str(source), "--out", str(blocker / "o.csv")],
+        "taxonomy 'no-such-taxonomy'": [str(source), "--out", str(tmp_path / "o.csv"),
+                                        "--taxonomy", "no-such-taxonomy"],
+    }
+    for message, arguments in cases.items():
+        result = runner.invoke(app, ["classify", *arguments[:1], "--text-column", "comentario", *arguments[1:]])
+        assert result.exit_code == 2 and message in result.output, (message, result.output)
+    with pytest.raises(ConfigError, match="pass a list"):
+        vocmine.classify("El pedido llegó tarde.")
+    with pytest.raises(ConfigError, match="2 columns named 'texto'"):
+        vocmine.classify(pd.DataFrame([["a", "Muy caro.", "b"]], columns=["id", "texto", "texto"]), "texto")
+
+
+def test_classify_table_has_one_schema_redacts_and_cleans_the_text(stack: TextClassifierStack) -> None:
+    frame = pd.DataFrame({"texto": ["Escríbanme a juan.perez@gmail.com, <b>el precio</b> es excesivo.",
+                                    "Staff were lovely.\u200b"]})
+    rows = classify_frame(frame, "texto", stack)
+    assert rows["texto"].tolist() == ["Escríbanme a [EMAIL], el precio es excesivo.", "Staff were lovely."]
+    skipped = ["sentiment_skipped", "emotions_skipped", "component_skipped", "touchpoints_skipped"]
+    assert list(rows.columns) == ["texto", *CONTRACT_COLUMNS, *skipped]
+    assert rows[skipped].isna().all().all()  # every text labelled, the reason columns are still there
+    empty = classify_frame(frame.head(0), "texto", stack)
+    assert list(empty.columns) == list(rows.columns) and empty.empty
+    sentences = classify_frame(frame.head(0), "texto", stack, sentences=True)
+    assert {"index", "position", "sentence", *CONTRACT_COLUMNS, *skipped} <= set(sentences.columns)
+
+
+def test_classify_normalises_given_codes_and_gives_short_answers_the_file_language(
+        stack: TextClassifierStack) -> None:
+    frame = pd.DataFrame({
+        "idioma": ["es-ES", "en_US", "Spanish", None, None, None, None],
+        "texto": ["Excelente", "Good", "Bien", "Bien", "La comida estaba fría y el camarero fue muy borde.",
+                  "Volveremos sin duda, todo perfecto.", "Nos atendieron muy rápido y con una sonrisa."],
+    })
+    rows = classify_frame(frame, "texto", stack, language_column="idioma")
+    assert rows["language"].tolist() == ["es", "en", "es", "es", "es", "es", "es"]
+    assert rows["sentiment_skipped"].isna().all() and rows["emotions_skipped"].isna().all()
+    alone = classify_frame(pd.DataFrame({"texto": ["Bien"]}), "texto", stack)
+    assert alone["language"].tolist() == ["und"]  # not German: nothing else in the file to tell by
+    assert alone["emotions_skipped"].iloc[0] == "language undetermined (too short or ambiguous to tell)"
+    assert pd.notna(alone["sentiment"].iloc[0])
