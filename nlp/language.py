@@ -48,8 +48,8 @@ def _identifier():  # noqa: ANN202 - py3langid has no public type
 
 def detect_language(text: str, min_letters: int = 3) -> LanguageGuess:
     """Most likely language of ``text``; "und" when it has fewer than ``min_letters`` letters
-    (emoji-only, numbers, "ok")."""
-    if text is None or len(_LETTERS.findall(text)) < min_letters:
+    (emoji-only, numbers, "ok") or is not a text at all (None, a spreadsheet's NaN)."""
+    if not isinstance(text, str) or len(_LETTERS.findall(text)) < min_letters:
         return LanguageGuess(UNDETERMINED, 0.0)
     language, probability = _identifier().classify(text)
     return LanguageGuess(str(language), float(probability))
@@ -59,6 +59,8 @@ def detect_languages(texts: Sequence[str], fallback: Sequence[str | None] | None
                      min_confidence: float = MIN_CONFIDENCE) -> list[str]:
     """Languages of many texts. A short or ambiguous text (confidence below ``min_confidence``) takes
     its ``fallback`` (e.g. a sentence takes its answer's language) when one is given."""
+    if fallback is not None and len(fallback) != len(texts):
+        raise ValueError(f"{len(texts)} texts but {len(fallback)} fallback languages")
     out = []
     for i, text in enumerate(texts):
         guess = detect_language(text)

@@ -79,3 +79,9 @@ def test_predominant_language_needs_two_thirds_of_the_batch() -> None:
 )
 def test_language_codes_from_exports_are_normalised(given, code) -> None:
     assert normalise_language_code(given) == code
+
+
+def test_non_texts_are_undetermined_and_a_short_fallback_list_is_refused() -> None:
+    assert detect_language(float("nan")).language == UNDETERMINED and detect_language(None).language == UNDETERMINED
+    with pytest.raises(ValueError, match="2 texts but 1 fallback"):
+        detect_languages(["El pedido llegó tarde", "Staff were lovely"], fallback=["es"])
