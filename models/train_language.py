@@ -5,6 +5,13 @@
 Spanish and English are SemEval-2016 restaurant test sentences (real, short); Portuguese, French,
 Italian and German are the 48 short review sentences in ``models/data/language``. Nothing is trained:
 both libraries ship their models; ``train`` says so.
+
+It also measures what the pipeline does with one- and two-word answers ("Excelente", "Location"), which
+no detector can tell alone: each test file's answers are detected together
+(:func:`~vocmine.nlp.language.detect_text_languages`, a low-confidence answer takes the file's predominant
+language or "und"), against py3langid on each answer alone. The files: restaurants_es test (titles and
+opinions; every title counted as Spanish, though a few are not: "Je t'aime!", "Yummie") and Booking test
+(liked and disliked answers, English; the "No Negative" placeholders left out).
 """
 
 from __future__ import annotations
@@ -15,9 +22,9 @@ from typing import Any
 
 import pandas as pd
 
-from vocmine.models.datasets import load_semeval16
+from vocmine.models.datasets import load_semeval16, shared_data_dir
 from vocmine.models.metrics import accuracy_interval, figure_row, figures_frame
-from vocmine.nlp.language import CANDIDATES, detect_language
+from vocmine.nlp.language import CANDIDATES, detect_language, detect_text_languages
 from vocmine.registry import register
 
 SHORT_REVIEWS = Path(__file__).resolve().parent / "data" / "language" / "short_reviews.csv"
@@ -33,6 +40,42 @@ def _sentences(data_dir: Path | None) -> pd.DataFrame:
     extra["dataset"] = "short_reviews_vocmine"
     frames.append(extra)
     return pd.concat(frames, ignore_index=True)
+
+
+#: An answer of at most this many words counts as a short answer.
+SHORT_ANSWER_WORDS = 2
+
+
+def _answer_files(data_dir: Path | None) -> list[tuple[str, str, list[str]]]:
+    """(data set, language, every answer of one test file in file order) for the short-answer figures."""
+    root = shared_data_dir(data_dir)
+    restaurants = pd.read_csv(root / "restaurants_es" / "test.csv", keep_default_na=False)
+    booking = pd.read_csv(root / "booking_britannia" / "test.csv", keep_default_na=False)
+    booking_answers = [str(text).strip() for column in ("Positive_Review", "Negative_Review")
+                       for text in booking[column]]
+    return [
+        ("restaurants_es_test_answers", "es",
+         [str(text) for pair in zip(restaurants["Title"], restaurants["Opinion"], strict=True) for text in pair]),
+        ("booking_test_answers", "en",
+         [text for text in booking_answers if text and text.lower() not in {"no negative", "no positive"}]),
+    ]
+
+
+def short_answer_rows(data_dir: Path | None = None) -> list[dict]:
+    """Accuracy on the short answers of each :func:`_answer_files` file: py3langid alone, and detected with
+    the file (vocmine's default)."""
+    rows = []
+    for dataset, language, answers in _answer_files(data_dir):
+        short = [i for i, text in enumerate(answers) if 0 < len(text.split()) <= SHORT_ANSWER_WORDS]
+        with_file = detect_text_languages(answers)
+        for model, predictions in (("py3langid, each answer alone", [detect_language(answers[i]).language
+                                                                    for i in short]),
+                                   ("py3langid + the file's language (vocmine default)", [with_file[i]
+                                                                                          for i in short])):
+            correct = (pd.Series(predictions) == language).to_numpy()
+            rows.append(figure_row("language", dataset, language, "test", model, "accuracy_short_answers",
+                                   correct.mean(), len(correct), accuracy_interval(correct)))
+    return rows
 
 
 def _lingua_detector():  # noqa: ANN202
@@ -72,4 +115,4 @@ class LanguageTask:
                 rows.append(figure_row("language", dataset, language, "test", model, "accuracy", correct.mean(),
                                        len(group), accuracy_interval(correct)))
             rows.append(figure_row("language", "all", "all", "test", model, "texts_per_s", speed, len(texts)))
-        return figures_frame(rows)
+        return figures_frame(rows + short_answer_rows(data_dir))
