@@ -102,22 +102,23 @@ class FineTunedEmotionAnnotator(EmotionAnnotator):
 
 
 def predict_emotions(
-    texts: Sequence[str],
+    texts: Sequence[str] | pd.Series | str,
     languages: Sequence[str | None] | None = None,
     weights_dir: Path | str | None = None,
 ) -> pd.DataFrame:
-    """Python API / ``vocmine classify``: one row per text with ``emotions`` (';'-joined or "none"),
-    ``p_<class>`` for the seven classes and ``skip_reason``. Languages are detected when not given."""
+    """Emotions of raw texts: one row per text with ``emotions`` (';'-joined or "none"), ``p_<class>`` for the
+    seven classes and ``skip_reason``, indexed like ``texts`` when it is a Series. Languages as ``vocmine
+    classify`` reads them (:func:`~vocmine.nlp.language.resolve_languages`)."""
     from vocmine.models.train_emotion import CLASSES
+    from vocmine.nlp.language import as_texts, resolve_languages
 
-    texts = [str(t) for t in texts]
-    if languages is None:
-        from vocmine.nlp.language import detect_text_languages
-
-        languages = detect_text_languages(texts)
+    index = texts.index if isinstance(texts, pd.Series) else None
+    texts = as_texts(texts)
+    languages = resolve_languages(texts, languages)
     embeddings = np.zeros((len(texts), 0), np.float32)  # the model embeds the texts it needs itself
-    results = EmotionAnnotator(weights_dir).annotate(texts, embeddings, list(languages))
-    frame = pd.DataFrame({"text": texts, "language": list(languages), "emotions": [r.label for r in results]})
+    results = EmotionAnnotator(weights_dir).annotate(texts, embeddings, languages)
+    frame = pd.DataFrame({"text": texts, "language": languages, "emotions": [r.label for r in results]},
+                         index=index)
     for label in CLASSES:
         frame[f"p_{label}"] = [r.scores.get(label, np.nan) for r in results]
     frame["skip_reason"] = [r.skip_reason for r in results]

@@ -136,6 +136,28 @@ def normalise_language_code(code: object) -> str | None:
     return _ALIASES.get(primary, primary) if primary else cleaned
 
 
+def as_texts(texts: object) -> list[str]:
+    """A list of texts from what a notebook passes: a list, a pandas Series or one string (one text, not its
+    characters); None and a spreadsheet's NaN become "" (an empty text, skipped as such), numbers text."""
+    items = [texts] if isinstance(texts, str) else list(texts)  # type: ignore[call-overload]
+    return [item if isinstance(item, str)
+            else "" if item is None or (isinstance(item, float) and item != item) else str(item)
+            for item in items]
+
+
+def resolve_languages(texts: Sequence[str], languages: Sequence[object] | None = None) -> list[str]:
+    """Each text's language: the given code normalised (:func:`normalise_language_code`) where there is one,
+    and the others detected together (:func:`detect_text_languages`), as ``vocmine classify`` does."""
+    given = [normalise_language_code(g) for g in (languages if languages is not None else [None] * len(texts))]
+    if len(given) != len(texts):
+        raise ValueError(f"{len(texts)} texts but {len(given)} languages")
+    untold = [index for index, language in enumerate(given) if language is None]
+    resolved: list[str] = [language or UNDETERMINED for language in given]
+    for index, language in zip(untold, detect_text_languages([texts[i] for i in untold]), strict=True):
+        resolved[index] = language
+    return resolved
+
+
 def is_modelled(language: str | None) -> bool:
     return language in MODELLED
 

@@ -166,33 +166,48 @@ class FineTunedComponentAnnotator(ComponentAnnotator):
         super().__init__(weights_dir or FT_WEIGHTS_DIR)
 
 
+def is_e5_query_embedder(embedder: object) -> bool:
+    """Whether ``embedder`` gives the vectors the component head was trained on (e5-small, "query:" mode,
+    any backend)."""
+    from vocmine.models.embedders import E5Embedder
+
+    return isinstance(embedder, E5Embedder) and embedder.mode == "query"
+
+
 def predict_component(
-    texts: Sequence[str],
+    texts: Sequence[str] | pd.Series | str,
     languages: Sequence[str | None] | None = None,
     embedder=None,  # noqa: ANN001 - any vocmine.protocols.Embedder
     weights_dir: Path | str | None = None,
 ) -> pd.DataFrame:
-    """Python API / ``vocmine classify``: one row per text with ``component``, ``p_emotional``,
-    ``p_rational`` and ``skip_reason``. Languages are detected when not given."""
-    texts = [str(t) for t in texts]
-    if languages is None:
-        from vocmine.nlp.language import detect_text_languages
+    """Rational vs emotional of raw texts: one row per text with ``component``, ``p_emotional``,
+    ``p_rational`` and ``skip_reason``, indexed like ``texts`` when it is a Series. Languages as ``vocmine
+    classify`` reads them (:func:`~vocmine.nlp.language.resolve_languages`). ``embedder`` lets a caller pass
+    the e5 embedder it already has loaded; any other model's vectors would give wrong labels, so it is
+    refused."""
+    from vocmine.errors import ConfigError
+    from vocmine.models.embedders import resolve_embedder
+    from vocmine.nlp.language import as_texts, resolve_languages
 
-        languages = detect_text_languages(texts)
+    index = texts.index if isinstance(texts, pd.Series) else None
+    texts = as_texts(texts)
+    languages = resolve_languages(texts, languages)
     if embedder is None:
-        from vocmine.models.embedders import resolve_embedder
-
         embedder = resolve_embedder(EMBEDDER)
+    elif not is_e5_query_embedder(embedder):
+        raise ConfigError(f"the component head reads multilingual-e5-small 'query:' vectors; embedder "
+                          f"{getattr(embedder, 'name', embedder)!r} would give wrong labels (omit embedder=)")
     annotator = ComponentAnnotator(weights_dir)
     embeddings = embedder.encode(texts) if texts else np.zeros((0, 384), np.float32)
-    results = annotator.annotate(texts, embeddings, list(languages))
+    results = annotator.annotate(texts, embeddings, languages)
     return pd.DataFrame(
         {
             "text": texts,
-            "language": list(languages),
+            "language": languages,
             "component": [r.label for r in results],
             "p_emotional": [r.scores.get("emotional", np.nan) for r in results],
             "p_rational": [r.scores.get("rational", np.nan) for r in results],
             "skip_reason": [r.skip_reason for r in results],
-        }
+        },
+        index=index,
     )

@@ -104,28 +104,31 @@ class FineTunedSentimentAnnotator(SentimentAnnotator):
 
 
 def predict_sentiment(
-    texts: list[str], languages: Sequence[str | None] | None = None, weights_dir: Path | None = None
+    texts: Sequence[str] | pd.Series | str, languages: Sequence[str | None] | None = None,
+    weights_dir: Path | None = None,
 ) -> pd.DataFrame:
-    """Sentiment of raw texts as a DataFrame: ``text``, ``sentiment``, ``p_negative``, ``p_neutral``,
-    ``p_positive``, ``skip_reason`` (the columns ``vocmine classify`` writes). Embeds the texts itself.
-    """
+    """Sentiment of raw texts as a DataFrame: ``text``, ``language``, ``sentiment``, ``p_negative``,
+    ``p_neutral``, ``p_positive``, ``skip_reason``, indexed like ``texts`` when it is a Series. Embeds the
+    texts itself; languages as ``vocmine classify`` reads them (:func:`~vocmine.nlp.language.resolve_languages`);
+    an empty or missing text is skipped as "empty text"."""
     from vocmine.models.embedders import resolve_embedder
+    from vocmine.nlp.language import as_texts, resolve_languages
 
-    texts = [str(t) for t in texts]
-    if languages is None:
-        from vocmine.nlp.language import detect_text_languages
-
-        languages = detect_text_languages(texts)
+    index = texts.index if isinstance(texts, pd.Series) else None
+    texts = as_texts(texts)
+    languages = resolve_languages(texts, languages)
     annotator = SentimentAnnotator(weights_dir)
     embeddings = resolve_embedder(annotator.embedder).encode(texts) if texts else np.zeros((0, 384), np.float32)
     annotations = annotator.annotate(texts, embeddings, languages)
     return pd.DataFrame(
         {
             "text": texts,
+            "language": languages,
             "sentiment": [a.label for a in annotations],
             "p_negative": [a.scores.get("negative", np.nan) for a in annotations],
             "p_neutral": [a.scores.get("neutral", np.nan) for a in annotations],
             "p_positive": [a.scores.get("positive", np.nan) for a in annotations],
             "skip_reason": [a.skip_reason for a in annotations],
-        }
+        },
+        index=index,
     )

@@ -19,13 +19,7 @@ import pandas as pd
 from vocmine import registry
 from vocmine.config import VocmineConfig
 from vocmine.models.context import annotate_in_context
-from vocmine.nlp.language import (
-    UNDETERMINED,
-    detect_languages,
-    detect_text_languages,
-    is_modelled,
-    normalise_language_code,
-)
+from vocmine.nlp.language import UNDETERMINED, detect_languages, is_modelled, resolve_languages
 from vocmine.nlp.pii import redact
 from vocmine.nlp.sentences import SentenceSpan, split_sentences
 from vocmine.pipelines.steps import MULTI_LABEL_TASKS, combine_sentence_annotations
@@ -124,11 +118,7 @@ def label_texts(texts: Sequence[str], stack: TextClassifierStack,
     from vocmine.pipelines.ingest import clean_text
 
     redacted = [redact(clean_text(t)) if isinstance(t, str) else "" for t in texts]
-    given = [normalise_language_code(g) for g in (languages if languages is not None else [None] * len(redacted))]
-    untold = [index for index, language in enumerate(given) if language is None]
-    text_languages = list(given)
-    for index, language in zip(untold, detect_text_languages([redacted[i] for i in untold]), strict=True):
-        text_languages[index] = language
+    text_languages = resolve_languages(redacted, languages)
     spans = [split_sentences(text, language if is_modelled(language) else "xx")
              for text, language in zip(redacted, text_languages, strict=True)]
     owners = [index for index, text_spans in enumerate(spans) for _ in text_spans]
@@ -234,7 +224,7 @@ def classify_frame(frame: pd.DataFrame, text_column: str, stack: TextClassifierS
     ``position``, ``sentence`` and the sentence's labels; a row without sentences (an empty answer) stays,
     once, with the reason in the ``*_skipped`` columns, so no row of the input goes missing.
     ``language_column`` names a column of ISO 639-1 codes that the export already has (an empty cell is
-    detected, as every text is without it).
+    detected, as every text is without it). The per-row table keeps ``frame``'s index.
     """
     check_columns(frame, text_column, language_column)
     rows = frame.reset_index(drop=True)
@@ -253,7 +243,7 @@ def classify_frame(frame: pd.DataFrame, text_column: str, stack: TextClassifierS
         labels = labels.rename(columns=clashes)
         return rows.reset_index(names=key).merge(labels, on=key, how="left")
     labels = per_text.drop(columns=["index"]).rename(columns=clashes)
-    return pd.concat([rows, labels], axis=1)
+    return pd.concat([rows, labels], axis=1).set_axis(frame.index)  # joins back to the caller's frame
 
 
 def read_any(path: Any) -> tuple[pd.DataFrame, list[Reject]]:

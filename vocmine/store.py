@@ -150,7 +150,11 @@ class Store:
         except duckdb.Error as error:
             raise StoreError(f"cannot open store {self.path}: {error}") from error
         if not read_only:
-            self.migrate()
+            try:
+                self.migrate()
+            except duckdb.IOException as error:  # a store cut short (disk full, copy interrupted)
+                self.con.close()
+                raise StoreError(f"cannot read store {self.path} (damaged or truncated?): {error}") from error
 
     # -- lifecycle -----------------------------------------------------------------------------
     def close(self) -> None:

@@ -100,3 +100,14 @@ def test_df_categories_come_back_as_categoricals_with_the_same_values(store):
     assert encoded["response_id"].tolist() == plain["response_id"].tolist()
     with pytest.raises(StoreError, match="'seller'"):
         store.df(sql, {"skip": "r9"}, categories=("seller",))
+
+
+def test_a_truncated_store_is_a_clear_store_error(tmp_path) -> None:
+    """A store file cut short (an interrupted copy) says so instead of a raw database error."""
+    path = tmp_path / "cx.duckdb"
+    with Store(path) as store:
+        store.con.execute("CHECKPOINT")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(StoreError, match="cx.duckdb"):
+        Store(path)

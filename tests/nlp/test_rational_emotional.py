@@ -87,3 +87,12 @@ def test_component_ft_quality_floor_on_held_out_split(ft_annotator, e5, language
     texts = test["text"].tolist()
     results = ft_annotator.annotate(texts, e5.encode(texts), [language] * len(test))
     assert macro_f1(test["label"].tolist(), [r.label for r in results], labels=COMPONENT_LABELS) >= 0.76
+
+
+def test_predict_component_refuses_vectors_of_another_model() -> None:
+    """The head was trained on e5 "query:" vectors; MiniLM's (also 384-d) would give wrong labels silently."""
+    from vocmine.errors import ConfigError
+    from vocmine.models.embedders import e5_small
+
+    with pytest.raises(ConfigError, match="would give wrong labels"):
+        predict_component(["El camarero fue muy grosero."], ["es"], embedder=e5_small("passage"))

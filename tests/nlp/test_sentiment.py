@@ -73,11 +73,23 @@ def test_predict_sentiment_frame_columns(sentences_es: list[str], sentences_en: 
     # 0.507 / neutral 0.465 on the engine's vectors, 0.462 / 0.506 on onnx-int8's), so no label test uses it.
     texts = [sentences_es[2], sentences_es[1], *sentences_en[:2], "Obrigado pela ajuda, adorei"]
     frame = predict_sentiment(texts)
-    assert list(frame.columns) == ["text", "sentiment", "p_negative", "p_neutral", "p_positive", "skip_reason"]
+    assert list(frame.columns) == ["text", "language", "sentiment", "p_negative", "p_neutral", "p_positive",
+                                   "skip_reason"]
     assert frame.loc[0, "sentiment"] == "negative"
     assert frame.loc[1, "sentiment"] == "positive"
     assert pd.isna(frame.loc[4, "sentiment"])
     assert frame.loc[4, "skip_reason"] == "language pt not modelled"
+
+
+def test_predict_sentiment_reads_notebook_inputs_like_classify(sentences_es: list[str]) -> None:
+    """A Series keeps its index; None and NaN are empty texts, not the words "None" and "nan"; export language
+    codes are normalised and a missing one detected; one string is one text."""
+    series = pd.Series([sentences_es[2], None, float("nan"), sentences_es[1]], index=[10, 20, 30, 40])
+    frame = predict_sentiment(series, ["es-ES", None, None, "Spanish"])
+    assert frame.index.tolist() == [10, 20, 30, 40] and frame["text"].tolist()[1:3] == ["", ""]
+    assert frame.loc[[20, 30], "skip_reason"].tolist() == ["empty text", "empty text"]
+    assert frame.loc[[10, 40], "language"].tolist() == ["es", "es"] and frame.loc[10, "sentiment"] == "negative"
+    assert len(predict_sentiment(sentences_es[2])) == 1
 
 
 #: Measured on the 300 tweets below with the shipped weights (v1 0.781, ft 0.830); floor = measured - 0.05.

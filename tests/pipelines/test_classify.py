@@ -180,8 +180,9 @@ def test_classify_refuses_bad_paths_and_taxonomies_before_labelling(tmp_path: Pa
 
 def test_classify_table_has_one_schema_redacts_and_cleans_the_text(stack: TextClassifierStack) -> None:
     frame = pd.DataFrame({"texto": ["Escríbanme a juan.perez@gmail.com, <b>el precio</b> es excesivo.",
-                                    "Staff were lovely.\u200b"]})
+                                    "Staff were lovely.\u200b"]}, index=["r7", "r9"])
     rows = classify_frame(frame, "texto", stack)
+    assert rows.index.tolist() == ["r7", "r9"]  # joins back to the caller's frame
     assert rows["texto"].tolist() == ["Escríbanme a [EMAIL], el precio es excesivo.", "Staff were lovely."]
     skipped = ["sentiment_skipped", "emotions_skipped", "component_skipped", "touchpoints_skipped"]
     assert list(rows.columns) == ["texto", *CONTRACT_COLUMNS, *skipped]
