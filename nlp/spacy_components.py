@@ -2,13 +2,18 @@
 
 Two components, declared with ``Language.factory`` so they can also be added to any pipeline by name:
 
-- ``vocmine_sentences`` sets sentence boundaries from :func:`vocmine.nlp.sentences.split_sentences`, so
-  ``doc.sents`` are the same sentences the ``analyze`` stage stores (spaCy's plain sentencizer puts an
+- ``vocmine_sentences`` sets sentence boundaries from :func:`vocmine.nlp.sentences.split_sentences`, so each
+  of ``doc.sents`` holds one of the sentences the ``analyze`` stage stores (spaCy's plain sentencizer puts an
   opening "¿"/"¡" on the wrong sentence and ignores line breaks and bullets, which reviews are full of).
+  spaCy needs every token in some sentence, so a ``doc.sents`` span also holds what vocmine leaves out
+  around its sentence: a list bullet before it on its line ("- rápido"), the line break after it.
 - ``vocmine_annotations`` labels every sentence with the registry's annotators, loaded once through
   :class:`vocmine.pipelines.classify.TextClassifierStack` (the same models as ``vocmine classify`` and
   ``analyze``), and combines a doc's label from its sentences exactly as ``analyze`` combines an answer's.
-  ``nlp.pipe`` batches: the sentences of a whole batch of docs are embedded in one call.
+  The annotators see vocmine's sentence texts (never a bullet), so the labels are those of
+  :func:`vocmine.pipelines.classify.label_texts`; a ``doc.sents`` span that holds no vocmine sentence
+  (a leading bare bullet) gets no labels. ``nlp.pipe`` batches: the sentences of up to ``batch_size`` docs
+  are embedded in one call.
 
 Extensions written (spaCy's ``predict``/``set_annotations`` split: predict only computes):
 
@@ -24,11 +29,16 @@ Extensions written (spaCy's ``predict``/``set_annotations`` split: predict only 
 ========================  =========================================================================
 
 The doc's text is never changed; the annotators see the sentence with PII redacted, as in the store.
+Where ``vocmine classify`` differs: a doc too short or ambiguous to tell its language ("ok", "😀😀😀")
+takes the pipeline's language (a pipeline built for Spanish is a statement about its docs), where classify
+says "und" and skips it; an empty doc has no language (None). Sentences are split before redaction (their
+offsets point into the doc's text) and in the pipeline's language, and the text is not cleaned of HTML.
 """
 
 from __future__ import annotations
 
 import logging
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
@@ -41,7 +51,7 @@ from vocmine.config import VocmineConfig
 from vocmine.errors import ConfigError
 from vocmine.nlp.language import UNDETERMINED, detect_languages, is_modelled
 from vocmine.nlp.pii import redact
-from vocmine.nlp.sentences import split_sentences
+from vocmine.nlp.sentences import SentenceSpan, split_sentences
 from vocmine.protocols import Annotation
 
 logger = logging.getLogger(__name__)
@@ -71,12 +81,43 @@ def register_extensions() -> None:
 register_extensions()
 
 
-class SentenceBoundaries:
-    """Sets ``token.is_sent_start`` so that ``doc.sents`` follow vocmine's sentence rules.
+def sentence_start_tokens(doc: Doc, sentences: Sequence[SentenceSpan]) -> list[int]:
+    """Indices of the tokens that start vocmine's ``sentences`` of ``doc`` (always including 0 for a doc
+    with tokens), in order.
 
-    Tokens between two vocmine sentences (a list bullet, an emoji run) join the sentence before them;
-    spaCy needs every token in some sentence.
+    Tokens between two sentences join the one after them when they precede it on its line (a list bullet
+    belongs to its item: "- rápido"), else the one before them (the line break after a sentence); leading
+    spaces stay behind. A sentence that starts inside a token ("Loved it ❤️.Will": spaCy glues the
+    variation selector to ".Will") starts at that token; only one inside the doc's first token, or inside
+    the token that already starts the previous sentence, cannot be told apart and is merged (logged).
     """
+    if len(doc) == 0:
+        return []
+    offsets = [token.idx for token in doc]
+    starts = [0]
+    previous_end = 0
+    for position, sentence in enumerate(sentences):
+        first = bisect_right(offsets, sentence.start) - 1  # the token holding the sentence's first character
+        if offsets[first] != sentence.start:
+            logger.debug("sentence at character %d starts inside token %r", sentence.start, doc[first].text)
+        start = first
+        while (start > 0 and offsets[start - 1] >= previous_end
+               and not any(mark in doc.text[offsets[start - 1]:sentence.start] for mark in "\n\r")):
+            start -= 1
+        while start < first and doc[start].is_space:
+            start += 1
+        previous_end = sentence.end
+        if start > starts[-1]:
+            starts.append(start)
+        elif position > 0:
+            logger.debug("sentence at character %d merged into the previous one: no token boundary between them",
+                         sentence.start)
+    return starts
+
+
+class SentenceBoundaries:
+    """Sets ``token.is_sent_start`` so that ``doc.sents`` follow vocmine's sentence rules
+    (see :func:`sentence_start_tokens`)."""
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.name = name
@@ -85,10 +126,32 @@ class SentenceBoundaries:
     def __call__(self, doc: Doc) -> Doc:
         if len(doc) == 0:
             return doc
-        starts = {span.start for span in split_sentences(doc.text, self.language)}
+        starts = set(sentence_start_tokens(doc, split_sentences(doc.text, self.language)))
         for token in doc:
-            token.is_sent_start = token.i == 0 or token.idx in starts
+            token.is_sent_start = token.i in starts
         return doc
+
+
+def check_annotation_config(tasks: Sequence[str], taxonomy: str | None, batch_size: int) -> None:
+    """Raise :class:`~vocmine.errors.ConfigError` for settings that would fail, or be ignored, on the first
+    doc: no tasks, a bare string for the tasks, an unknown task, a taxonomy that does not load (checked by
+    parsing its TOML, no model loads) or one given without the touchpoint task, a batch size below 1."""
+    if isinstance(tasks, str):
+        raise ConfigError(f"vocmine tasks must be a list, got the string {tasks!r}; e.g. tasks=[{tasks!r}]")
+    if not tasks:
+        raise ConfigError(f"no vocmine tasks given; choose one or more of {list(TASKS)}")
+    unknown = [t for t in tasks if t not in TASKS]
+    if unknown:
+        raise ConfigError(f"unknown vocmine task(s) {unknown}; choose from {list(TASKS)}")
+    if taxonomy is not None:
+        if "touchpoint" not in tasks:
+            raise ConfigError(f"taxonomy {taxonomy!r} is only used by the 'touchpoint' task, which is not among "
+                              f"the tasks {list(tasks)}; add it or drop the taxonomy")
+        from vocmine.nlp.taxonomy import load_taxonomy
+
+        load_taxonomy(taxonomy)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(f"vocmine batch_size must be a whole number of docs, at least 1; got {batch_size!r}")
 
 
 class SentenceAnnotations:
@@ -96,9 +159,7 @@ class SentenceAnnotations:
 
     def __init__(self, nlp: Language, name: str, tasks: Sequence[str], taxonomy: str | None,
                  detect: bool, batch_size: int) -> None:
-        unknown = [t for t in tasks if t not in TASKS]
-        if unknown:
-            raise ConfigError(f"unknown vocmine task(s) {unknown}; choose from {list(TASKS)}")
+        check_annotation_config(tasks, taxonomy, batch_size)
         self.name = name
         self.language = nlp.lang
         self.tasks = tuple(tasks)
@@ -119,7 +180,13 @@ class SentenceAnnotations:
         return doc
 
     def pipe(self, docs: Iterable[Doc], batch_size: int | None = None) -> Iterator[Doc]:
-        size = batch_size or self.batch_size
+        """Label ``docs`` in batches of the configured ``batch_size``, or of spaCy's when that is smaller.
+
+        ``nlp.pipe`` always passes its own batch size (``nlp.batch_size``, 1000, when not given), so taking
+        it alone would let one embedding call hold the sentences of a thousand docs: the configured size
+        bounds the memory.
+        """
+        size = min(self.batch_size, batch_size) if batch_size else self.batch_size
         batch: list[Doc] = []
         for doc in docs:
             batch.append(doc)
@@ -132,28 +199,46 @@ class SentenceAnnotations:
             yield from batch
 
     def predict(self, docs: Sequence[Doc]) -> list[dict[str, Any]]:
-        """Per doc: its language and, per sentence, ``(start_char, end_char, language, {task: Annotation})``.
+        """Per doc: ``language``, ``sentences`` (per vocmine sentence ``(start_char, end_char, text, language,
+        {task: Annotation})``, text redacted) and ``labels`` (the doc's, combined from its sentences').
 
-        Every sentence of the batch is embedded in one call; nothing is written to the docs.
+        The sentences of up to ``batch_size`` docs are embedded in one call; nothing is written to the docs.
         """
-        rows: list[tuple[int, Span, str, str]] = []
+        out: list[dict[str, Any]] = []
+        for first in range(0, len(docs), self.batch_size):
+            out.extend(self._predict_batch(docs[first:first + self.batch_size]))
+        return out
+
+    def _predict_batch(self, docs: Sequence[Doc]) -> list[dict[str, Any]]:
+        from vocmine.pipelines.steps import combine_sentence_annotations
+
+        rows: list[tuple[int, SentenceSpan, str, str]] = []
         doc_languages = []
         for index, doc in enumerate(docs):
             language = self._doc_language(doc)
             doc_languages.append(language)
-            sentences = [s for s in doc.sents if s.text.strip()]
+            # The same split as vocmine_sentences, so each sentence lies in one of doc.sents.
+            sentences = split_sentences(doc.text, self.language)
             texts = [redact(s.text) for s in sentences]
+            fallback = language or self.language
             if self.detect:
-                guesses = detect_languages(texts, fallback=[language] * len(texts))
-                guesses = [language if g == UNDETERMINED else g for g in guesses]
+                guesses = detect_languages(texts, fallback=[fallback] * len(texts))
+                guesses = [fallback if g == UNDETERMINED else g for g in guesses]
             else:
-                guesses = [language] * len(texts)
+                guesses = [fallback] * len(texts)
             rows.extend((index, s, t, g) for s, t, g in zip(sentences, texts, guesses, strict=True))
         labels = self.stack.label_sentences([r[2] for r in rows], [r[3] for r in rows], [r[0] for r in rows])
         out: list[dict[str, Any]] = [{"language": lang, "sentences": []} for lang in doc_languages]
         for position, (index, sentence, text, language) in enumerate(rows):
             per_task = {task: labels[task][position] for task in labels}
-            out[index]["sentences"].append((sentence.start_char, sentence.end_char, text, language, per_task))
+            out[index]["sentences"].append((sentence.start, sentence.end, text, language, per_task))
+        for prediction in out:
+            sentences = prediction["sentences"]
+            prediction["labels"] = {
+                task: combine_sentence_annotations([s[2] for s in sentences], [s[4][task] for s in sentences],
+                                                   task in _MULTI_LABEL)
+                for task in labels
+            }
         return out
 
     def set_annotations(self, docs: Sequence[Doc], predictions: Sequence[dict[str, Any]]) -> None:
@@ -161,19 +246,26 @@ class SentenceAnnotations:
 
         for doc, prediction in zip(docs, predictions, strict=True):
             doc._.language = prediction["language"]
-            sentences = prediction["sentences"]
-            for start, end, _, language, per_task in sentences:
-                span = doc.char_span(start, end, alignment_mode="expand")
-                span._.language = language
-                _write(span, per_task)
-            combined = {
-                task: combine_sentence_annotations([s[2] for s in sentences], [s[4][task] for s in sentences],
-                                                   task in _MULTI_LABEL)
-                for task in self.stack.annotators
-            }
-            _write(doc, combined)
+            spans = list(doc.sents) if len(doc) else []
+            span_starts = [span.start_char for span in spans]
+            held: dict[int, list[tuple[Any, ...]]] = {}
+            for sentence in prediction["sentences"]:
+                held.setdefault(max(bisect_right(span_starts, sentence[0]) - 1, 0), []).append(sentence)
+            for number, sentences in held.items():
+                span = spans[number]
+                span._.language = sentences[0][3]
+                if len(sentences) == 1:
+                    _write(span, sentences[0][4])
+                else:  # vocmine sentences that share a spaCy sentence (a boundary inside a token)
+                    _write(span, {task: combine_sentence_annotations([s[2] for s in sentences],
+                                                                     [s[4][task] for s in sentences],
+                                                                     task in _MULTI_LABEL)
+                                  for task in sentences[0][4]})
+            _write(doc, prediction["labels"])
 
-    def _doc_language(self, doc: Doc) -> str:
+    def _doc_language(self, doc: Doc) -> str | None:
+        if not doc.text.strip():
+            return None  # nothing to tell; classify says "und"
         if not self.detect:
             return self.language
         # Too short or ambiguous to tell ("Bien" reads as German): the pipeline's language, as for sentences.
@@ -236,10 +328,12 @@ def spacy_pipeline(
 ) -> Language:
     """A blank spaCy pipeline for ``language`` with vocmine's sentences and annotations.
 
-    ``tasks`` picks annotators (any of :data:`TASKS`); ``taxonomy`` names the touchpoint taxonomy
-    (default: the config's, "retail"); with ``detect_language`` each doc and sentence gets its own
-    language (an English sentence in a Spanish pipeline is labelled as English, Portuguese is skipped),
-    otherwise everything is taken to be ``language``. Models load on the first doc, not here.
+    ``tasks`` picks annotators (a list of any of :data:`TASKS`); ``taxonomy`` names the touchpoint taxonomy
+    (default: the config's, "retail"; only with the touchpoint task); with ``detect_language`` each doc and
+    sentence gets its own language (an English sentence in a Spanish pipeline is labelled as English,
+    Portuguese is skipped),
+    otherwise everything is taken to be ``language``. Models load on the first doc, not here; bad settings
+    (see :func:`check_annotation_config`) raise :class:`~vocmine.errors.ConfigError` here.
 
     >>> nlp = spacy_pipeline("es")  # doctest: +SKIP
     >>> doc = nlp("El pedido llegó tarde. ¡La dependienta fue muy amable!")  # doctest: +SKIP
@@ -247,6 +341,7 @@ def spacy_pipeline(
     """
     if language not in SUPPORTED_LANGUAGES:
         raise ConfigError(f"no vocmine spaCy pipeline for {language!r}; choose from {list(SUPPORTED_LANGUAGES)}")
+    check_annotation_config(tasks, taxonomy, batch_size)  # before list(): list("sentiment") is nine letters
     nlp = spacy.blank(language)
     nlp.add_pipe("vocmine_sentences")
     nlp.add_pipe(
