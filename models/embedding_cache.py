@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from vocmine.ids import text_hash
+from vocmine.models.embedders import as_texts
 from vocmine.protocols import Embedder
 
 DEFAULT_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "embeddings.sqlite"
@@ -26,10 +27,11 @@ def embed_with_disk_cache(
     path: Path | str = DEFAULT_CACHE,
     batch_size: int = 256,
 ) -> np.ndarray:
-    """Embed ``texts`` (n x d float32), computing only vectors not yet in the cache at ``path``."""
+    """Embed ``texts`` (n x d float32), computing only vectors not yet in the cache at ``path``; a missing
+    text (None, NaN) counts as empty, as in the store's cache (:func:`~vocmine.models.embedders.as_texts`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    texts = list(texts)
+    texts = as_texts(texts)
     hashes = [text_hash(t) for t in texts]
     con = sqlite3.connect(str(path), timeout=120)
     try:

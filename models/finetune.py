@@ -32,7 +32,7 @@ from typing import Any, Self
 
 import numpy as np
 
-from vocmine.errors import ModelNotFoundError, VocmineError
+from vocmine.errors import ConfigError, ModelNotFoundError, VocmineError
 from vocmine.models.e5_torch import length_batches
 
 logger = logging.getLogger(__name__)
@@ -469,11 +469,18 @@ def balanced_weights(y: np.ndarray, n_labels: int) -> np.ndarray:
 
 
 def inference_backend(backend: str | None = None) -> str:
-    """``backend`` if given, else ``$VOCMINE_FT_BACKEND``, else :data:`DEFAULT_INFERENCE_BACKEND`; checked."""
-    value = (backend or os.environ.get(INFERENCE_BACKEND_ENV) or DEFAULT_INFERENCE_BACKEND).strip().lower()
+    """``backend`` if given, else ``$VOCMINE_FT_BACKEND``, else :data:`DEFAULT_INFERENCE_BACKEND`; checked.
+
+    An empty or blank value counts as not given (as ``$VOCMINE_E5_BACKEND``'s does); a wrong one is a
+    :class:`~vocmine.errors.ConfigError` naming where it came from, so the CLI prints one line."""
+    if backend is not None and backend.strip():
+        source, raw = "backend", backend
+    else:
+        source, raw = f"${INFERENCE_BACKEND_ENV}", os.environ.get(INFERENCE_BACKEND_ENV, "")
+    value = raw.strip().lower() or DEFAULT_INFERENCE_BACKEND
     if value not in INFERENCE_BACKENDS:
-        raise ValueError(f"fine-tuned backend must be one of {INFERENCE_BACKENDS} (${INFERENCE_BACKEND_ENV}), "
-                         f"got {value!r}")
+        raise ConfigError(f"{source} (the fine-tuned models' backend) must be one of "
+                          f"{', '.join(INFERENCE_BACKENDS)} (or unset), got {raw!r}")
     return value
 
 

@@ -110,10 +110,10 @@ def predict_emotions(
     seven classes and ``skip_reason``, indexed like ``texts`` when it is a Series. Languages as ``vocmine
     classify`` reads them (:func:`~vocmine.nlp.language.resolve_languages`)."""
     from vocmine.models.train_emotion import CLASSES
-    from vocmine.nlp.language import as_texts, resolve_languages
+    from vocmine.nlp.language import resolve_languages, texts_from
 
     index = texts.index if isinstance(texts, pd.Series) else None
-    texts = as_texts(texts)
+    texts = texts_from(texts)
     languages = resolve_languages(texts, languages)
     embeddings = np.zeros((len(texts), 0), np.float32)  # the model embeds the texts it needs itself
     results = EmotionAnnotator(weights_dir).annotate(texts, embeddings, languages)

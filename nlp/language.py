@@ -136,13 +136,12 @@ def normalise_language_code(code: object) -> str | None:
     return _ALIASES.get(primary, primary) if primary else cleaned
 
 
-def as_texts(texts: object) -> list[str]:
+def texts_from(texts: object) -> list[str]:
     """A list of texts from what a notebook passes: a list, a pandas Series or one string (one text, not its
-    characters); None and a spreadsheet's NaN become "" (an empty text, skipped as such), numbers text."""
-    items = [texts] if isinstance(texts, str) else list(texts)  # type: ignore[call-overload]
-    return [item if isinstance(item, str)
-            else "" if item is None or (isinstance(item, float) and item != item) else str(item)
-            for item in items]
+    characters); None and a spreadsheet's NaN become "" (:func:`vocmine.models.embedders.as_texts`)."""
+    from vocmine.models.embedders import as_texts
+
+    return as_texts([texts] if isinstance(texts, str) else list(texts))  # type: ignore[call-overload]
 
 
 def resolve_languages(texts: Sequence[str], languages: Sequence[object] | None = None) -> list[str]:

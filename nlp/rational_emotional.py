@@ -187,10 +187,10 @@ def predict_component(
     refused."""
     from vocmine.errors import ConfigError
     from vocmine.models.embedders import resolve_embedder
-    from vocmine.nlp.language import as_texts, resolve_languages
+    from vocmine.nlp.language import resolve_languages, texts_from
 
     index = texts.index if isinstance(texts, pd.Series) else None
-    texts = as_texts(texts)
+    texts = texts_from(texts)
     languages = resolve_languages(texts, languages)
     if embedder is None:
         embedder = resolve_embedder(EMBEDDER)

@@ -112,10 +112,10 @@ def predict_sentiment(
     texts itself; languages as ``vocmine classify`` reads them (:func:`~vocmine.nlp.language.resolve_languages`);
     an empty or missing text is skipped as "empty text"."""
     from vocmine.models.embedders import resolve_embedder
-    from vocmine.nlp.language import as_texts, resolve_languages
+    from vocmine.nlp.language import resolve_languages, texts_from
 
     index = texts.index if isinstance(texts, pd.Series) else None
-    texts = as_texts(texts)
+    texts = texts_from(texts)
     languages = resolve_languages(texts, languages)
     annotator = SentimentAnnotator(weights_dir)
     embeddings = resolve_embedder(annotator.embedder).encode(texts) if texts else np.zeros((0, 384), np.float32)

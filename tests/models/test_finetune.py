@@ -7,8 +7,8 @@ import pytest
 
 pytest.importorskip("torch")
 
-from vocmine.errors import ModelNotFoundError  # noqa: E402
-from vocmine.models.finetune import FineTunedClassifier, FineTuneSettings  # noqa: E402
+from vocmine.errors import ConfigError, ModelNotFoundError  # noqa: E402
+from vocmine.models.finetune import FineTunedClassifier, FineTuneSettings, inference_backend  # noqa: E402
 
 POSITIVE = ["Me encantó la atención, volveremos", "Lovely staff and a great breakfast", "Todo perfecto, gracias",
             "Best coffee in town, friendly baristas", "La habitación impecable y muy cómoda",
@@ -112,5 +112,17 @@ def test_int8_export_that_fails_its_check_leaves_no_file(saved_model, tmp_path, 
 
 def test_unknown_backend_is_a_clear_error(saved_model, monkeypatch) -> None:
     monkeypatch.setenv("VOCMINE_FT_BACKEND", "tensorrt")
-    with pytest.raises(ValueError, match="VOCMINE_FT_BACKEND"):
+    with pytest.raises(ConfigError, match=r"\$VOCMINE_FT_BACKEND .* one of torch, onnx-int8 .*'tensorrt'"):
         FineTunedClassifier.load(saved_model)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("", "onnx-int8"), ("  ", "onnx-int8"), ("Torch", "torch")])
+def test_an_empty_backend_variable_means_the_default(value, expected, monkeypatch) -> None:
+    monkeypatch.setenv("VOCMINE_FT_BACKEND", value)
+    assert inference_backend() == expected
+
+
+def test_a_wrong_backend_argument_names_the_argument(monkeypatch) -> None:
+    monkeypatch.setenv("VOCMINE_FT_BACKEND", "torch")
+    with pytest.raises(ConfigError, match="^backend .*'bogus'"):
+        inference_backend("bogus")
