@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 
 from vocmine.errors import ConfigError, ModelNotFoundError
 from vocmine.ids import content_hash, text_hash
@@ -39,9 +39,8 @@ def as_texts(texts: Sequence[object]) -> list[str]:
     """``texts`` as strings, None and NaN (pandas' empty cell) as "": the one place missing texts are mapped,
     so they hash (the cache key) and embed like an empty text, to the zero vector, in every embedder and
     cache instead of failing in ``text_hash`` (TypeError) or ``.strip()`` (AttributeError)."""
-    return [
-        "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value) for value in texts
-    ]
+    return ["" if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value))
+            else str(value) for value in texts]
 
 
 def _non_empty(texts: list[str]) -> list[int]:

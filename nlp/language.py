@@ -81,17 +81,19 @@ def predominant_language(languages: Sequence[str | None], min_share: float = MIN
     return language if count >= min_share * sum(counted.values()) else None
 
 
-def detect_text_languages(texts: Sequence[str | None], min_confidence: float = MIN_CONFIDENCE) -> list[str]:
+def detect_text_languages(texts: Sequence[str | None], min_confidence: float = MIN_CONFIDENCE,
+                          known: Sequence[str | None] = ()) -> list[str]:
     """Languages of whole texts that came together (one export, one request), when none was given.
 
     A text detected confidently keeps its language, and one with too few letters to read (emoji, "ok",
     "10/10") stays "und". A short or ambiguous one ("Excelente", "Bien", "No vale la pena") would otherwise get
     a confident-looking wrong language and be skipped by every classifier; it takes the batch's
     :func:`predominant_language` when there is one (a one-word answer in a Spanish survey is Spanish), else
-    "und" (too short to tell), never the raw low-confidence guess."""
-    guesses = [detect_language(text if isinstance(text, str) else "") for text in texts]
-    confident = [g.language for g in guesses if g.language != UNDETERMINED and g.confidence >= min_confidence]
-    default = predominant_language(confident) or UNDETERMINED
+    "und" (too short to tell), never the raw low-confidence guess. ``known`` are languages the batch's other
+    texts were given (an export's language column), which count as evidence too."""
+    guesses = [detect_language(text) for text in texts]
+    confident = [g.language for g in guesses if g.confidence >= min_confidence]
+    default = predominant_language([*known, *confident]) or UNDETERMINED
     return [g.language if g.language == UNDETERMINED or g.confidence >= min_confidence else default
             for g in guesses]
 
@@ -118,6 +120,9 @@ _CODE_ALIASES = {
     "pl": ("pol", "polish"),
 }
 _ALIASES = {alias: code for code, aliases in _CODE_ALIASES.items() for alias in aliases}
+#: Cells that say "no language" in exports: detected, like an empty cell.
+_PLACEHOLDERS = frozenset({"n/a", "na", "nan", "none", "null", "unknown", "other", "otro", "-", "?", "und", "xx"})
+_REGION_NOTE = re.compile(r"\s*\(.*\)\s*$")
 _TAG_SEPARATOR = re.compile(r"[-_]")
 
 
@@ -125,11 +130,14 @@ def normalise_language_code(code: object) -> str | None:
     """An ISO 639-1 code from a language cell of an export, or None for an empty one.
 
     Regional tags keep their language ("es-ES", "es_MX", "en-US" -> "es", "en"); three-letter codes and
-    language names of the recognised languages are mapped ("spa", "Spanish", "Español" -> "es"); anything else
-    is kept lower-cased, so a language we do not model is still labelled as given and skipped with a reason."""
-    if not isinstance(code, str) or not code.strip():
+    language names of the recognised languages are mapped ("spa", "Spanish", "Español", "Spanish (Spain)" ->
+    "es"); placeholders ("N/A", "Unknown", "und") count as empty, so the text is detected; anything else is kept
+    lower-cased, so a language we do not model is still labelled as given and skipped with a reason."""
+    if not isinstance(code, str):
         return None
-    cleaned = code.strip().lower()
+    cleaned = _REGION_NOTE.sub("", code.strip().lower())
+    if not cleaned or cleaned in _PLACEHOLDERS:
+        return None
     if cleaned in _ALIASES:
         return _ALIASES[cleaned]
     primary = _TAG_SEPARATOR.split(cleaned, maxsplit=1)[0]
@@ -146,13 +154,17 @@ def texts_from(texts: object) -> list[str]:
 
 def resolve_languages(texts: Sequence[str], languages: Sequence[object] | None = None) -> list[str]:
     """Each text's language: the given code normalised (:func:`normalise_language_code`) where there is one,
-    and the others detected together (:func:`detect_text_languages`), as ``vocmine classify`` does."""
+    and the others detected together (:func:`detect_text_languages`, the given ones counting as evidence of
+    the batch's language), as ``vocmine classify`` does. One code (a string) holds for every text."""
+    if isinstance(languages, str):
+        languages = [languages] * len(texts)
     given = [normalise_language_code(g) for g in (languages if languages is not None else [None] * len(texts))]
     if len(given) != len(texts):
         raise ValueError(f"{len(texts)} texts but {len(given)} languages")
     untold = [index for index, language in enumerate(given) if language is None]
     resolved: list[str] = [language or UNDETERMINED for language in given]
-    for index, language in zip(untold, detect_text_languages([texts[i] for i in untold]), strict=True):
+    detected = detect_text_languages([texts[i] for i in untold], known=[g for g in given if g is not None])
+    for index, language in zip(untold, detected, strict=True):
         resolved[index] = language
     return resolved
 

@@ -9,8 +9,8 @@ around it:
   (the plain sentencizer leaves it on the previous one);
 - emoji right after a sentence's end belong to that sentence ("Loved it!!! 😍😍"), and a run of emoji
   between two clauses ends a sentence ("muy bien 👍 volveremos");
-- an ellipsis before a capital or "¿"/"¡" ends a sentence ("Bien... Mal..."), and a period after a
-  short word before a lower-case word or a digit does not ("No. 5", "5 eur. y fue poco").
+- an ellipsis before a capital or "¿"/"¡" ends a sentence ("Bien... Mal..."), and the period of a known
+  abbreviation before a lower-case word or a digit does not ("No. 5", "5 eur. y fue poco").
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ _ELLIPSIS = re.compile(r"\.{2,}|…+")
 # Abbreviations reviews use before a number or a lower-case word ("No. 5", "Tel. 912", "5 eur. y", "aprox.
 # 30 min. de espera"). A list, not a length rule: reviews written all in lower case ("el servicio fue malo.
 # la comida fria") must still split after a short word.
+#: Of the abbreviations, those that mean "number": they continue a sentence only before a digit ("No. 5").
+_NUMBER_SIGNS = frozenset({"no", "nº", "núm", "num"})
 _ABBREVIATIONS = frozenset({
     "no", "nº", "núm", "num", "tel", "telf", "aprox", "approx", "min", "mins", "hr", "hrs", "seg", "sec",
     "eur", "usd", "pág", "pag", "vs", "etc", "ej", "sr", "sra", "dr", "dra", "av", "avda", "st", "mr", "mrs",
@@ -73,8 +75,9 @@ def split_sentences(text: str, language: str | None = "es") -> list[SentenceSpan
     if not text or not text.strip():
         return []
     lines = [(start, end, _BULLET.match(text[start:end])) for start, end in _line_ranges(text)]
-    # Numbers only count as bullets in a list: a lone "5. Muy buena atención" is a score, not item 5.
-    is_list = sum(bullet is not None for _, _, bullet in lines) >= 2
+    # Numbers only count as bullets in a numbered list: a lone "5. Muy buena atención" is a score, not item 5
+    # (also next to a "- extra" line).
+    is_list = sum(bullet is not None and not bullet["symbol"] for _, _, bullet in lines) >= 2
     spans: list[SentenceSpan] = []
     for line_start, line_end, bullet in lines:
         offset = line_start + (bullet.end() if bullet and (is_list or bullet["symbol"]) else 0)
@@ -133,8 +136,10 @@ def _continues_sentence(doc: Doc, i: int) -> bool:
     before, following = doc[i - 2], doc[i].text[:1]
     if i == 2 and before.text.isdigit() and len(before) <= 2:
         return True
-    return (before.lower_ in _ABBREVIATIONS and not before.whitespace_
-            and (following.islower() or following.isdigit()) and not doc[i].like_url)
+    if before.whitespace_ or before.lower_ not in _ABBREVIATIONS or doc[i].like_url:
+        return False
+    # "no" is also the commonest negation ("¿volvería? no. la comida fría"): a number sign only before a digit.
+    return following.isdigit() or (following.islower() and before.lower_ not in _NUMBER_SIGNS)
 
 
 def _ends_at_ellipsis(doc: Doc, i: int) -> bool:
@@ -149,12 +154,15 @@ def _opens(doc: Doc, k: int) -> bool:
     A quote opens when glued to the next token and not to the previous one: in ``said "never again."
     Then`` the quote after the period closes, in ``Bien. "Muy caro"`` it opens.
     """
-    text = doc[k].text
-    if all(ch in _OPENERS for ch in text):
-        return True
-    if text not in _QUOTES or doc[k].whitespace_:
-        return False
-    return k == 0 or bool(doc[k - 1].whitespace_) or doc[k - 1].is_space or _opens(doc, k - 1)
+    while True:  # a loop, not recursion: a spam review of a thousand quotes must not overflow the stack
+        text = doc[k].text
+        if all(ch in _OPENERS for ch in text):
+            return True
+        if text not in _QUOTES or doc[k].whitespace_:
+            return False
+        if k == 0 or doc[k - 1].whitespace_ or doc[k - 1].is_space:
+            return True
+        k -= 1
 
 
 def _split_on_emoji(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -1,8 +1,9 @@
 """Label free texts without a store: ``vocmine classify``, :func:`vocmine.classify` and the REST service.
 
-Each text is redacted, its language detected, split into sentences; every sentence is embedded once
-and labelled by every configured annotator; the text's labels are combined from its sentences' the same
-way the ``analyze`` stage combines an answer's (:func:`vocmine.pipelines.steps.combine_sentence_annotations`).
+Each text is cleaned (as ``ingest`` cleans answers) and redacted, its language detected, split into
+sentences; every sentence is embedded once and labelled by every configured annotator; the text's labels are
+combined from its sentences' the same way the ``analyze`` stage combines an answer's
+(:func:`vocmine.pipelines.steps.combine_sentence_annotations`).
 :func:`label_texts` is that one path; :func:`classify_frame` lays its result out as the CLI contract's table.
 """
 
@@ -19,7 +20,7 @@ import pandas as pd
 from vocmine import registry
 from vocmine.config import VocmineConfig
 from vocmine.models.context import annotate_in_context
-from vocmine.nlp.language import UNDETERMINED, detect_languages, is_modelled, resolve_languages
+from vocmine.nlp.language import detect_languages, is_modelled, resolve_languages
 from vocmine.nlp.pii import redact
 from vocmine.nlp.sentences import SentenceSpan, split_sentences
 from vocmine.pipelines.steps import MULTI_LABEL_TASKS, combine_sentence_annotations
@@ -91,7 +92,7 @@ class TextClassifierStack:
 
 @dataclass(frozen=True, slots=True)
 class LabelledText:
-    """One text as the stack labelled it: the text after PII redaction, its language, its sentences with
+    """One text as the stack labelled it: the text after cleaning and PII redaction, its language, its sentences with
     their languages and per-task labels, and per task the text's label combined from its sentences'."""
 
     text: str
@@ -124,9 +125,7 @@ def label_texts(texts: Sequence[str], stack: TextClassifierStack,
     owners = [index for index, text_spans in enumerate(spans) for _ in text_spans]
     flat = [span for text_spans in spans for span in text_spans]
     owner_languages = [text_languages[index] for index in owners]
-    detected = detect_languages([span.text for span in flat], fallback=owner_languages)
-    sentence_languages = [parent if language == UNDETERMINED else language
-                          for language, parent in zip(detected, owner_languages, strict=True)]
+    sentence_languages = detect_languages([span.text for span in flat], fallback=owner_languages)
     labels = stack.label_sentences([span.text for span in flat], sentence_languages, owners)
     out, first = [], 0
     for text, language, text_spans in zip(redacted, text_languages, spans, strict=True):
@@ -223,8 +222,9 @@ def classify_frame(frame: pd.DataFrame, text_column: str, stack: TextClassifierS
     ``sentences``: one row per sentence, the row's ``index`` (its position in ``frame``) and columns, then
     ``position``, ``sentence`` and the sentence's labels; a row without sentences (an empty answer) stays,
     once, with the reason in the ``*_skipped`` columns, so no row of the input goes missing.
-    ``language_column`` names a column of ISO 639-1 codes that the export already has (an empty cell is
-    detected, as every text is without it). The per-row table keeps ``frame``'s index.
+    ``language_column`` names a column of language codes that the export already has, normalised
+    (:func:`~vocmine.nlp.language.normalise_language_code`: "es-MX", "spa", "Spanish"); an empty cell is
+    detected, as every text is without it. The per-row table keeps ``frame``'s index.
     """
     check_columns(frame, text_column, language_column)
     rows = frame.reset_index(drop=True)

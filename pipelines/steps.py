@@ -65,7 +65,8 @@ def run_language(ctx: StepContext) -> dict[str, Any]:
     """Detect the language of responses without a given one (from all their answer text), then of answers.
 
     A response too short or ambiguous to tell on its own (a single "Excelente") takes the predominant language
-    of the responses detected in the same run, or "und" (:func:`~vocmine.nlp.language.detect_text_languages`).
+    of the responses of its source detected in the same run, or "und"
+    (:func:`~vocmine.nlp.language.detect_text_languages`).
 
     An answer takes its response's given language. Otherwise it is detected on its own, and when it is too
     short or ambiguous to tell (confidence under :func:`~vocmine.nlp.language.detect_languages`' line) it
@@ -73,15 +74,20 @@ def run_language(ctx: StepContext) -> dict[str, Any]:
     reads as Galician or Italian alone, and would then be skipped by every classifier."""
     store = ctx.store
     responses = store.df(
-        "SELECT r.response_id, string_agg(a.text, ' ' ORDER BY a.position) AS text FROM responses r "
-        "LEFT JOIN answers a USING (response_id) WHERE r.language IS NULL GROUP BY r.response_id"
+        "SELECT r.response_id, r.source, string_agg(a.text, ' ' ORDER BY a.position) AS text FROM responses r "
+        "LEFT JOIN answers a USING (response_id) WHERE r.language IS NULL GROUP BY r.response_id, r.source "
+        "ORDER BY r.response_id"
     )
     if not responses.empty:
-        detected = detect_text_languages(responses["text"].tolist())
+        # Per source: a one-word answer takes the language of its own file's other answers, not of every
+        # file ingested in the same run (a Spanish survey next to an English Booking export).
+        detected = pd.Series(UNDETERMINED, index=responses.index)
+        for _, group in responses.groupby("source", dropna=False, sort=False):
+            detected[group.index] = detect_text_languages(group["text"].tolist())
         with store.transaction():
             store.update_columns(
                 "responses",
-                pd.DataFrame({"response_id": responses["response_id"], "language": detected,
+                pd.DataFrame({"response_id": responses["response_id"], "language": detected.to_numpy(),
                               "language_source": "detected"}),
                 key=["response_id"],
             )

@@ -224,7 +224,7 @@ def classify(
 
     rejects: list[Any] = []
     if isinstance(data, str | Path):
-        if not Path(data).is_file():
+        if not _is_file(data):
             from vocmine.errors import ConfigError
 
             raise ConfigError(f"no such file: {str(data)[:200]!r} (to label texts, pass a list: classify([text]))")
@@ -236,6 +236,8 @@ def classify(
                           stacklevel=2)
     elif isinstance(data, pd.DataFrame):
         frame = data
+    elif isinstance(data, pd.Series):
+        frame = data.to_frame(text_column)  # keeps the Series' index, so labels join back
     else:
         frame = pd.DataFrame({text_column: list(data)})
     cfg = config if isinstance(config, VocmineConfig) else load_config(config)
@@ -243,6 +245,15 @@ def classify(
                             language_column=language_column)
     result.attrs["rejects"] = [dataclasses.asdict(reject) for reject in rejects]
     return result
+
+
+def _is_file(path: str | Path) -> bool:
+    """Whether ``path`` names a file; False for a text too long or odd to be a path (a review passed by
+    mistake), where ``Path.is_file`` raises OSError (name too long)."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 #: The last classifier stack :func:`classify` loaded, keyed by its config and taxonomy (one kept: a stack

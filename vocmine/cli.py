@@ -243,8 +243,8 @@ def classify(
     rows = classify_frame(frame, text_column, stack, sentences=sentences, language_column=language_column)
     write_any(rows, out)
     console.print(f"{len(frame)} rows labelled -> {out} ({len(rows)} rows written)")
+    rejects_path = write_rejects_file(out.parent, input_path, rejects)  # removes a stale one when clean
     if rejects:
-        rejects_path = write_rejects_file(out.parent, input_path, rejects)
         err_console.print(f"[yellow]{input_path.name}: {len(rejects)} rows could not be read and are not in "
                           f"{out.name}[/yellow]; rejects file: {rejects_path}")
         raise typer.Exit(EXIT_REJECTED)

@@ -48,7 +48,7 @@ class TextIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(description="The customer's comment.")
-    language: str | None = Field(None, description="ISO 639-1 code; detected when missing.")
+    language: str | None = Field(None, description="Language code (es, es-MX, spa or Spanish); detected when missing.")
 
 
 class AnalyzeRequest(BaseModel):

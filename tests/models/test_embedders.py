@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from vocmine.errors import ConfigError, ModelNotFoundError
@@ -216,7 +217,8 @@ def test_an_empty_spec_a_file_and_a_home_path(minilm: Path, tmp_path: Path, monk
     assert isinstance(embedder, SentenceTransformerEmbedder) and embedder.path == tmp_path / "minilm"
 
 
-@pytest.mark.parametrize("missing", [None, float("nan"), np.float64("nan")], ids=["None", "nan", "np.nan"])
+@pytest.mark.parametrize("missing", [None, float("nan"), np.float64("nan"), np.float32("nan"), pd.NA],
+                         ids=["None", "nan", "np.nan", "float32-nan", "pd.NA"])
 def test_a_missing_text_embeds_as_an_empty_one(
     missing: object, minilm_embedder: SentenceTransformerEmbedder, e5: E5Embedder, tmp_path: Path
 ) -> None:

@@ -11,6 +11,7 @@ from vocmine.nlp.language import (
     language_skip_reason,
     normalise_language_code,
     predominant_language,
+    resolve_languages,
     skip_reason,
 )
 
@@ -75,7 +76,7 @@ def test_predominant_language_needs_two_thirds_of_the_batch() -> None:
     ("given", "code"),
     [("es", "es"), (" ES ", "es"), ("es-ES", "es"), ("es_MX", "es"), ("en-US", "en"), ("spa", "es"),
      ("Spanish", "es"), ("Español", "es"), ("eng", "en"), ("pt-BR", "pt"), ("ger", "de"), ("zz", "zz"),
-     ("", None), ("  ", None), (None, None)],
+     ("", None), ("  ", None), (None, None), ("N/A", None), ("Unknown", None), ("Spanish (Spain)", "es")],
 )
 def test_language_codes_from_exports_are_normalised(given, code) -> None:
     assert normalise_language_code(given) == code
@@ -85,3 +86,9 @@ def test_non_texts_are_undetermined_and_a_short_fallback_list_is_refused() -> No
     assert detect_language(float("nan")).language == UNDETERMINED and detect_language(None).language == UNDETERMINED
     with pytest.raises(ValueError, match="2 texts but 1 fallback"):
         detect_languages(["El pedido llegó tarde", "Staff were lovely"], fallback=["es"])
+
+
+def test_given_codes_count_as_evidence_and_one_code_holds_for_all() -> None:
+    """In a file coded Spanish, an uncoded "Bien" is Spanish too; a single code is not read letter by letter."""
+    assert resolve_languages(["Bien", "x", "y"], [None, "es", "es-MX"]) == ["es", "es", "es"]
+    assert resolve_languages(["Hola", "Adiós"], "es") == ["es", "es"]

@@ -110,6 +110,8 @@ def test_sentences_text_over_spacy_max_length():
         ("Me costó 5 eur. y fue poco", "es", ["Me costó 5 eur. y fue poco"]),
         ("aprox. 30 min. de espera", "es", ["aprox. 30 min. de espera"]),
         ("Llamé al Tel. 912 345 678 y nada. Fatal.", "es", ["Llamé al Tel. 912 345 678 y nada.", "Fatal."]),
+        # "no" is a negation before a word, a number sign only before a digit.
+        ("¿volvería? no. la comida fría", "es", ["¿volvería?", "no.", "la comida fría"]),
         # Reviews written all in lower case still split after a short word that is no abbreviation.
         ("el servicio fue malo. la comida fria. todo mal. 0 estrellas", "es",
          ["el servicio fue malo.", "la comida fria.", "todo mal.", "0 estrellas"]),
@@ -155,3 +157,14 @@ def test_sentences_spans_cover_the_text_in_order(text):
         covered.update(range(span.start, span.end))
     uncovered = {i for i, ch in enumerate(text) if not ch.isspace()} - covered - bullets
     assert not uncovered, [text[i] for i in sorted(uncovered)]
+
+
+def test_sentences_survive_a_spam_run_of_quotes():
+    """Each quote glued to the next used to cost a recursive call: 1,200 of them overflowed the stack."""
+    spans = split_sentences('Bien. ' + '"' * 1200 + 'genial', "es")
+    assert spans[0].text == "Bien." and spans[-1].text.endswith("genial")
+
+
+def test_sentences_a_score_line_keeps_its_number_next_to_a_symbol_bullet():
+    assert [s.text for s in split_sentences("Todo bien.\n5. Muy buena atención\n- extra", "es")] == [
+        "Todo bien.", "5. Muy buena atención", "extra"]

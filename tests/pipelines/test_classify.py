@@ -207,3 +207,18 @@ def test_classify_normalises_given_codes_and_gives_short_answers_the_file_langua
     assert alone["language"].tolist() == ["und"]  # not German: nothing else in the file to tell by
     assert alone["emotions_skipped"].iloc[0] == "language undetermined (too short or ambiguous to tell)"
     assert pd.notna(alone["sentiment"].iloc[0])
+
+
+def test_classify_takes_a_series_or_a_long_text_and_clears_a_stale_rejects_file(tmp_path: Path) -> None:
+    series = pd.Series(["El pedido llegó tarde.", "Staff were lovely."], index=["a", "b"], name="comment")
+    assert vocmine.classify(series, "comment").index.tolist() == ["a", "b"]
+    with pytest.raises(ConfigError, match="pass a list"):
+        vocmine.classify("muy buen servicio, " * 40)  # too long for a path: not an OSError
+    source = tmp_path / "encuesta.csv"
+    COMMENTS.to_csv(source, index=False)
+    stale = tmp_path / "out" / "encuesta.rejects.csv"
+    stale.parent.mkdir()
+    stale.write_text("file,row\nencuesta.csv,3\n")
+    result = CliRunner().invoke(app, ["classify", str(source), "--text-column", "comentario", "--out",
+                                      str(tmp_path / "out" / "labelled.csv")])
+    assert result.exit_code == 0 and not stale.exists()
