@@ -323,7 +323,12 @@ def evaluate(
 ) -> None:
     """Print measured figures per data set and language, next to the baselines of the same run."""
     from vocmine import registry
+    from vocmine.models.datasets import shared_data_dir
 
+    try:
+        shared_data_dir(data)  # every evaluation reads it: say so before any model loads or exports
+    except VocmineError as error:
+        raise _fail(error, EXIT_USAGE) from None
     tasks = [task] if task else registry.names("task")
     frames = []
     for name in tasks:

@@ -119,3 +119,11 @@ def test_evaluate_table_shows_the_bootstrap_interval_or_a_dash() -> None:
     assert "95% CI" in text and "ci_low" not in text
     assert "[0.690, 0.860]" in text
     assert "–" in text.splitlines()[[i for i, line in enumerate(text.splitlines()) if "ece" in line][0]]
+
+
+def test_evaluate_without_the_labelled_data_is_a_usage_error_before_any_model_loads(tmp_path, monkeypatch) -> None:
+    from vocmine import registry
+
+    monkeypatch.setattr(registry, "create", lambda *a, **k: pytest.fail("a task was built without its data"))
+    result = CliRunner().invoke(app, ["evaluate", "sentiment", "--data", str(tmp_path / "missing")])
+    assert result.exit_code == 2 and "labelled data folder" in result.output
