@@ -161,12 +161,10 @@ def resolve_languages(texts: Sequence[str], languages: Sequence[object] | None =
     given = [normalise_language_code(g) for g in (languages if languages is not None else [None] * len(texts))]
     if len(given) != len(texts):
         raise ValueError(f"{len(texts)} texts but {len(given)} languages")
-    untold = [index for index, language in enumerate(given) if language is None]
-    resolved: list[str] = [language or UNDETERMINED for language in given]
-    detected = detect_text_languages([texts[i] for i in untold], known=[g for g in given if g is not None])
-    for index, language in zip(untold, detected, strict=True):
-        resolved[index] = language
-    return resolved
+    known = [language for language in given if language is not None]
+    detected = iter(detect_text_languages([text for text, language in zip(texts, given, strict=True)
+                                           if language is None], known=known))
+    return [language if language is not None else next(detected) for language in given]
 
 
 def is_modelled(language: str | None) -> bool:

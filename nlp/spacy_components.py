@@ -49,7 +49,7 @@ from spacy.tokens import Doc, Span
 
 from vocmine.config import VocmineConfig
 from vocmine.errors import ConfigError
-from vocmine.nlp.language import UNDETERMINED, detect_languages, is_modelled
+from vocmine.nlp.language import detect_languages, is_modelled
 from vocmine.nlp.pii import redact
 from vocmine.nlp.sentences import SentenceSpan, split_sentences
 from vocmine.protocols import Annotation
@@ -223,7 +223,6 @@ class SentenceAnnotations:
             fallback = language or self.language
             if self.detect:
                 guesses = detect_languages(texts, fallback=[fallback] * len(texts))
-                guesses = [fallback if g == UNDETERMINED else g for g in guesses]
             else:
                 guesses = [fallback] * len(texts)
             rows.extend((index, s, t, g) for s, t, g in zip(sentences, texts, guesses, strict=True))

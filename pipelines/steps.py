@@ -126,8 +126,6 @@ def run_sentences(ctx: StepContext) -> dict[str, Any]:
             spans = split_sentences(answer.text, answer.language if is_modelled(answer.language) else "xx")
             languages = detect_languages([s.text for s in spans], fallback=[answer.language] * len(spans))
             for position, (span, language) in enumerate(zip(spans, languages, strict=True)):
-                if language == UNDETERMINED and answer.language:
-                    language = answer.language
                 rows.append(
                     {
                         "sentence_id": f"{answer.answer_id}:{position}",
