@@ -310,6 +310,28 @@ def sample_per_touchpoint(labels: Sequence[Sequence[str]], names: Sequence[str],
     return np.asarray(sorted(chosen), dtype=int)
 
 
+def reuse_fine_tuned_heads(source: Path, folder: Path) -> dict[str, Any]:
+    """The fine-tuned heads of :data:`FINETUNE_RECIPES` found in ``source`` (by folder name), copied into
+    ``folder`` unless it is ``source`` itself, so the blend written there loads them. Raises
+    :class:`~vocmine.errors.ModelNotFoundError` when ``source`` holds none."""
+    import shutil
+
+    from vocmine.errors import ModelNotFoundError
+    from vocmine.nlp.touchpoint import FineTunedTouchpointHead
+
+    parts = [part for part in FINETUNE_RECIPES if FineTunedTouchpointHead.exists(source, folder=part)]
+    if not parts:
+        raise ModelNotFoundError(f"no fine-tuned touchpoint head in {source} (expected one of "
+                                 f"{', '.join(f'{p}/finetune.json' for p in FINETUNE_RECIPES)})")
+    folder.mkdir(parents=True, exist_ok=True)
+    heads = {}
+    for part in parts:
+        if (source / part).resolve() != (folder / part).resolve():
+            shutil.copytree(source / part, folder / part, dirs_exist_ok=True)
+        heads[part] = FineTunedTouchpointHead.load(folder, folder=part)
+    return heads
+
+
 @register("task", "touchpoints")
 class TouchpointsTask:
     """``vocmine train touchpoints`` and ``vocmine evaluate touchpoints``."""
@@ -326,6 +348,7 @@ class TouchpointsTask:
         taxonomy: str | Path | None = None,
         labels: Path | str | None = None,
         finetune: bool = False,
+        encoder_dir: Path | str | None = None,
     ) -> dict[str, Any]:
         """Train a head for ``taxonomy`` from ``labels`` (CSV text,touchpoints), or, with no labels, the
         restaurant head from the SemEval-2016 en + es official train sets. Writes ``head.json`` and
@@ -333,7 +356,10 @@ class TouchpointsTask:
         ``restaurant.json``/``restaurant.safetensors``). ``finetune`` also trains the
         :class:`~vocmine.nlp.touchpoint.FineTunedTouchpointHead` of each of :data:`FINETUNE_RECIPES` (their
         folders under ``out_dir``, or under ``restaurant/`` in the shipped folder), a lexical head, and their
-        blend with the linear head (:func:`blend_heads`)."""
+        blend with the linear head (:func:`blend_heads`). ``encoder_dir`` reuses the fine-tuned heads already in
+        that folder (e.g. the shipped ``restaurant/``, trained on a GPU) instead of training them: the linear
+        head, the lexical head and the blend weights are refitted on CPU in a minute or two, and the heads are
+        copied next to the new blend when ``out_dir`` is another folder."""
         started = time.perf_counter()
         embedder = _embedder()
         if labels is not None:
@@ -358,18 +384,22 @@ class TouchpointsTask:
         else:
             target, name = Path(out_dir or "touchpoint_head"), "head"
         head.save(target, name=name)
-        if finetune:
-            from vocmine.models.finetune import FineTuneSettings
+        if finetune or encoder_dir is not None:
             from vocmine.nlp.touchpoint import LexicalTouchpointHead
 
             semeval = labels is None
             folder = target / tax.name if name == tax.name else target
-            fine_tuned = {}
-            for part, recipe in FINETUNE_RECIPES.items():
-                settings = FineTuneSettings(**recipe, seed=seed)
-                fine_tuned[part] = finetune_head(frame, tax, seed, settings, source,
-                                                 entity_dev_score if semeval else None)
-                fine_tuned[part].save(folder, folder=part)
+            if encoder_dir is not None:
+                fine_tuned = reuse_fine_tuned_heads(Path(encoder_dir), folder)
+            else:
+                from vocmine.models.finetune import FineTuneSettings
+
+                fine_tuned = {}
+                for part, recipe in FINETUNE_RECIPES.items():
+                    settings = FineTuneSettings(**recipe, seed=seed)
+                    fine_tuned[part] = finetune_head(frame, tax, seed, settings, source,
+                                                     entity_dev_score if semeval else None)
+                    fine_tuned[part].save(folder, folder=part)
             blend = blend_heads(frame, vectors, fine_tuned, head, zero_shot, seed, entity_level=semeval)
             if LexicalTouchpointHead.FOLDER in blend.weights:
                 blend.member(LexicalTouchpointHead.FOLDER).save(folder)
@@ -377,6 +407,7 @@ class TouchpointsTask:
             return {"task": "touchpoints", "taxonomy": tax.name, "sentences": len(frame), "finetuned": True,
                     "out": str(folder), "blend_weights": blend.weights,
                     "history": {part: h.classifier.history for part, h in fine_tuned.items()},
+                    "reused_heads_from": str(encoder_dir) if encoder_dir is not None else None,
                     "seconds": round(time.perf_counter() - started, 1)}
         return {
             "task": "touchpoints",

@@ -285,7 +285,9 @@ def train(
     device: Annotated[str, typer.Option(help="torch device for --finetune: cpu or cuda (hours vs minutes).")] = "cpu",
     encoder_dir: Annotated[Path | None, typer.Option(
         help="Sentiment, emotion: reuse this fine-tuned encoder (e.g. models/weights/emotion_ft/e5_lora) and "
-             "refit only the blend and decision layer (minutes on CPU).")] = None,
+             "refit only the blend and decision layer (minutes on CPU); touchpoints: reuse the fine-tuned heads "
+             "in this folder (e.g. models/weights/touchpoints/restaurant) and refit the linear and lexical heads "
+             "and the blend.")] = None,
 ) -> None:
     """Reproduce a shipped model from the labelled data (deterministic for a seed)."""
     from vocmine import registry
@@ -303,8 +305,9 @@ def train(
         extra["finetune"] = True
         os.environ["VOCMINE_TORCH_DEVICE"] = device
     if encoder_dir is not None:
-        if task not in {"sentiment", "emotion"}:
-            raise _fail(ConfigError(f"--encoder-dir is for sentiment and emotion, not {task!r}"), EXIT_USAGE)
+        if task not in {"sentiment", "emotion", "touchpoints"}:
+            raise _fail(ConfigError(f"--encoder-dir is for sentiment, emotion and touchpoints, not {task!r}"),
+                        EXIT_USAGE)
         extra["encoder_dir"] = encoder_dir
     try:
         summary = runner.train(data_dir=data, out_dir=out, seed=seed, **extra)

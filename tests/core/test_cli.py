@@ -85,7 +85,7 @@ def test_cli_usage_errors_exit_2(runner, survey_file, tmp_path, monkeypatch, arg
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
     if "--encoder-dir" in args:
-        assert "for sentiment and emotion" in result.output
+        assert "for sentiment, emotion and touchpoints, not 'component'" in result.output
 
 
 def test_cli_analyze_basic_steps(runner, survey_file, tmp_path):

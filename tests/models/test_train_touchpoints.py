@@ -131,6 +131,37 @@ def test_train_touchpoints_finetune_writes_every_blend_member(tmp_path: Path, e5
     assert isinstance(annotator._resolve().head, BlendedTouchpointHead)
     assert len(annotations) == 2 and set(annotations[0].scores) == set(load_taxonomy("retail").names)
 
+    # --encoder-dir: the same fine-tuned heads re-blended on CPU into another folder. Same heads, rows and
+    # seed, so the same weights; the heads are copied next to the new blend, which loads on its own.
+    again = tt.TouchpointsTask().train(out_dir=tmp_path / "reblend", taxonomy="retail", labels=labels,
+                                       encoder_dir=folder)
+    reblended = tmp_path / "reblend"
+    assert again["reused_heads_from"] == str(folder)
+    assert again["blend_weights"] == summary["blend_weights"]
+    assert all((reblended / part / "finetune.json").is_file() for part in ("e5_lora", "e5_lora_2"))
+    assert BlendedTouchpointHead.load(reblended).weights == blend.weights
+    reannotated = TouchpointAnnotator("retail", head=reblended, embedder_model=e5).annotate(
+        texts, e5.encode(texts), ["es", "en"])
+    for first, second in zip(annotations, reannotated, strict=True):
+        assert first.label == second.label
+        assert np.allclose([first.scores[k] for k in first.scores], [second.scores[k] for k in first.scores])
+
+
+def test_train_touchpoints_encoder_dir_without_heads_is_a_clear_error(tmp_path: Path, e5,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder without fine-tuned heads is refused by name, before a blend is written."""
+    from vocmine.errors import ModelNotFoundError
+
+    monkeypatch.setattr(tt, "_embedder", lambda: e5)
+    monkeypatch.setattr(tt, "embed", lambda texts, embedder=None: e5.encode(list(texts)))
+    labels = tmp_path / "labels.csv"
+    labels.write_text("text,touchpoints\n" + "\n".join(f'"{t}",{y}' for t, y in LABELS * 3) + "\n", encoding="utf-8")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelNotFoundError, match="no fine-tuned touchpoint head in .*empty.*e5_lora/finetune.json"):
+        tt.TouchpointsTask().train(out_dir=tmp_path / "out", taxonomy="retail", labels=labels,
+                                   encoder_dir=tmp_path / "empty")
+    assert not (tmp_path / "out" / "blend.json").exists()
+
 def test_train_touchpoints_task_registered() -> None:
     from vocmine import registry
 
