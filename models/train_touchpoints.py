@@ -310,12 +310,9 @@ def sample_per_touchpoint(labels: Sequence[Sequence[str]], names: Sequence[str],
     return np.asarray(sorted(chosen), dtype=int)
 
 
-def reuse_fine_tuned_heads(source: Path, folder: Path) -> dict[str, Any]:
-    """The fine-tuned heads of :data:`FINETUNE_RECIPES` found in ``source`` (by folder name), copied into
-    ``folder`` unless it is ``source`` itself, so the blend written there loads them. Raises
-    :class:`~vocmine.errors.ModelNotFoundError` when ``source`` holds none."""
-    import shutil
-
+def fine_tuned_parts(source: Path) -> list[str]:
+    """The folders of :data:`FINETUNE_RECIPES` that hold a fine-tuned head in ``source``; raises
+    :class:`~vocmine.errors.ModelNotFoundError` when there is none (checked before any training)."""
     from vocmine.errors import ModelNotFoundError
     from vocmine.nlp.touchpoint import FineTunedTouchpointHead
 
@@ -323,6 +320,16 @@ def reuse_fine_tuned_heads(source: Path, folder: Path) -> dict[str, Any]:
     if not parts:
         raise ModelNotFoundError(f"no fine-tuned touchpoint head in {source} (expected one of "
                                  f"{', '.join(f'{p}/finetune.json' for p in FINETUNE_RECIPES)})")
+    return parts
+
+
+def reuse_fine_tuned_heads(source: Path, parts: Sequence[str], folder: Path) -> dict[str, Any]:
+    """The fine-tuned heads ``parts`` of ``source`` (:func:`fine_tuned_parts`), copied into ``folder`` unless
+    it is ``source`` itself, so the blend written there loads them."""
+    import shutil
+
+    from vocmine.nlp.touchpoint import FineTunedTouchpointHead
+
     folder.mkdir(parents=True, exist_ok=True)
     heads = {}
     for part in parts:
@@ -361,6 +368,8 @@ class TouchpointsTask:
         head, the lexical head and the blend weights are refitted on CPU in a minute or two, and the heads are
         copied next to the new blend when ``out_dir`` is another folder."""
         started = time.perf_counter()
+        # A folder without fine-tuned heads is refused before the linear head is trained and written.
+        reused = fine_tuned_parts(Path(encoder_dir)) if encoder_dir is not None else None
         embedder = _embedder()
         if labels is not None:
             tax = load_taxonomy(taxonomy or "retail")
@@ -390,7 +399,7 @@ class TouchpointsTask:
             semeval = labels is None
             folder = target / tax.name if name == tax.name else target
             if encoder_dir is not None:
-                fine_tuned = reuse_fine_tuned_heads(Path(encoder_dir), folder)
+                fine_tuned = reuse_fine_tuned_heads(Path(encoder_dir), reused, folder)
             else:
                 from vocmine.models.finetune import FineTuneSettings
 

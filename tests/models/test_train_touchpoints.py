@@ -149,7 +149,7 @@ def test_train_touchpoints_finetune_writes_every_blend_member(tmp_path: Path, e5
 
 def test_train_touchpoints_encoder_dir_without_heads_is_a_clear_error(tmp_path: Path, e5,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """A folder without fine-tuned heads is refused by name, before a blend is written."""
+    """A folder without fine-tuned heads is refused by name, before anything is trained or written."""
     from vocmine.errors import ModelNotFoundError
 
     monkeypatch.setattr(tt, "_embedder", lambda: e5)
@@ -160,7 +160,7 @@ def test_train_touchpoints_encoder_dir_without_heads_is_a_clear_error(tmp_path: 
     with pytest.raises(ModelNotFoundError, match="no fine-tuned touchpoint head in .*empty.*e5_lora/finetune.json"):
         tt.TouchpointsTask().train(out_dir=tmp_path / "out", taxonomy="retail", labels=labels,
                                    encoder_dir=tmp_path / "empty")
-    assert not (tmp_path / "out" / "blend.json").exists()
+    assert not (tmp_path / "out").exists()  # refused before the linear head is trained and written
 
 def test_train_touchpoints_task_registered() -> None:
     from vocmine import registry
