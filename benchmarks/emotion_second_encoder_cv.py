@@ -22,7 +22,6 @@ Writes benchmarks/results/emotion_second_encoder_cv.json.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import logging
 import time
@@ -68,13 +67,6 @@ def train() -> None:
     print(f"trained in {time.perf_counter() - started:.0f} s; saved to {ENCODER_DIR}")
 
 
-def weight_grid(members: int) -> list[tuple[float, ...]]:
-    """Weights of (TF-IDF, GPU encoder, CPU encoder) over the simplex in steps of :data:`STEP`."""
-    steps = round(1 / STEP)
-    return [tuple(k / steps for k in combo) for combo in itertools.product(range(steps + 1), repeat=members)
-            if sum(combo) == steps]
-
-
 def compare() -> dict:
     from sklearn.model_selection import StratifiedKFold
 
@@ -82,6 +74,7 @@ def compare() -> dict:
     from vocmine.models.heads import log_softmax
     from vocmine.models.metrics import macro_f1
     from vocmine.models.train_emotion import CLASSES, FT_WEIGHTS_DIR, LANGUAGES, EmotionModel
+    from vocmine.models.train_touchpoints import blend_weight_grid
 
     shipped = EmotionModel.load(FT_WEIGHTS_DIR)
     cpu = FineTunedClassifier.load(ENCODER_DIR)
@@ -100,7 +93,9 @@ def compare() -> dict:
         mixed = np.tensordot(np.asarray(weights), logs[language][:, rows], axes=1)
         return macro_f1(truth[language][rows], np.asarray(CLASSES)[mixed.argmax(1)], CLASSES)
 
-    grids = {"with CPU encoder": weight_grid(3), "shipped members": [w for w in weight_grid(3) if w[2] == 0]}
+    # Weights of (TF-IDF, GPU encoder, CPU encoder) on the simplex in steps of 0.1.
+    grid = blend_weight_grid(STEP)
+    grids = {"with CPU encoder": grid, "shipped members": [w for w in grid if w[2] == 0]}
     scores: dict[str, dict[str, list[float]]] = {name: {lang: [] for lang in LANGUAGES} for name in grids}
     chosen: dict[str, list] = {name: [] for name in grids}
     for repeat in range(REPEATS):
