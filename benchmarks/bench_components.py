@@ -48,6 +48,22 @@ ACCURATE = {"sentiment": ("vocmine.sentiment.ft", {}), "emotion": ("vocmine.emot
             "touchpoint": ("vocmine.touchpoint.v1", {"taxonomy": "restaurant"})}
 
 
+def corpus_sentences(corpus) -> tuple[list[str], list[str], list[tuple[int, int]]]:  # noqa: ANN001 - a DataFrame
+    """The corpus' sentences split with vocmine's rules, in reading order: texts, languages and each one's
+    answer as (response row, 0 for the title / 1 for the text)."""
+    from vocmine.nlp.sentences import split_sentences
+
+    texts, languages, answers = [], [], []
+    for row, (title, text, language) in enumerate(zip(corpus["title"], corpus["text"], corpus["language"],
+                                                      strict=True)):
+        for part, answer in enumerate((title, text)):
+            for span in split_sentences(answer, language):
+                texts.append(span.text)
+                languages.append(language)
+                answers.append((row, part))
+    return texts, languages, answers
+
+
 def isolated(corpus, accurate: bool = False) -> list[dict]:  # noqa: ANN001 - a pandas DataFrame
     """Sentences/s of embedding and of each annotator, on the corpus' sentences."""
     from vocmine import registry
@@ -63,14 +79,7 @@ def isolated(corpus, accurate: bool = False) -> list[dict]:  # noqa: ANN001 - a 
         split_sentences("Una frase. Otra frase.", language)
     detect_languages(["Una frase corta.", "A short sentence."])
     started = time.perf_counter()
-    texts, languages, answers = [], [], []
-    for row, (title, text, language) in enumerate(zip(corpus["title"], corpus["text"], corpus["language"],
-                                                      strict=True)):
-        for part, answer in enumerate((title, text)):
-            for span in split_sentences(answer, language):
-                texts.append(span.text)
-                languages.append(language)
-                answers.append((row, part))
+    texts, languages, answers = corpus_sentences(corpus)
     seconds = time.perf_counter() - started
     rows.append({"component": "split_sentences", "items": len(corpus), "seconds": round(seconds, 3),
                  "per_sentence_stack": True})

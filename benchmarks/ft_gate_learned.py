@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,23 +28,11 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_components import corpus_sentences  # noqa: E402
 from bench_end_to_end import build_corpus  # noqa: E402
+from ft_gate_probe import blend_views, caching_embed, context_of, emotion_views  # noqa: E402
 
 AGREEMENT = (0.97, 0.98, 0.99, 0.995)
-
-
-def sentences_of(corpus) -> tuple[list[str], list[str], list[tuple]]:  # noqa: ANN001
-    from vocmine.nlp.sentences import split_sentences
-
-    texts, languages, groups = [], [], []
-    for row, (title, text, language) in enumerate(zip(corpus["title"], corpus["text"], corpus["language"],
-                                                      strict=True)):
-        for part, answer in enumerate((title, text)):
-            for span in split_sentences(answer, language):
-                texts.append(span.text)
-                languages.append(language)
-                groups.append((row, part))
-    return texts, languages, groups
 
 
 class Views:
@@ -54,51 +41,18 @@ class Views:
 
     def __init__(self, texts: list[str], languages: list[str], groups: list[tuple], embedder) -> None:  # noqa: ANN001
         from vocmine.models.component_ft import FineTunedComponentModel
-        from vocmine.models.context import neighbours, window_vectors
         from vocmine.models.sentiment_ft import FineTunedSentimentModel
-        from vocmine.models.train_emotion import FT_WEIGHTS_DIR, WEIGHTS_DIR, EmotionModel
 
         self.texts, self.languages = texts, np.asarray(languages)
         self.vectors = embedder.encode(texts)
-        cache = dict(zip(texts, self.vectors, strict=True))
-
-        def embed(wanted: list[str]) -> np.ndarray:
-            missing = [t for t in dict.fromkeys(wanted) if t not in cache]
-            if missing:
-                cache.update(zip(missing, embedder.encode(missing), strict=True))
-            return np.stack([cache[t] for t in wanted])
-
-        before, after = neighbours(texts, groups)
-        context = window_vectors(self.vectors, before, after, embed)
+        context = context_of(texts, self.vectors, groups, caching_embed(embedder, texts, self.vectors))
         self.tasks: dict[str, dict[str, np.ndarray]] = {}
         self.seconds: dict[str, float] = {}
-        for task, model in (("sentiment", FineTunedSentimentModel.load()),
-                            ("component", FineTunedComponentModel.load())):
-            started = time.perf_counter()
-            log_enc, log_base = model.member_log_proba(texts, self.vectors, context if task == "sentiment" else None)
-            self.seconds[task] = time.perf_counter() - started
-            full, cheap = model.blend(log_enc, log_base), np.exp(log_base)
-            labels = np.asarray(model.labels_)
-            self.tasks[task] = {"cheap": cheap, "cheap_label": labels[cheap.argmax(1)],
-                                "full_label": labels[full.argmax(1)]}
-        ft, v2 = EmotionModel.load(FT_WEIGHTS_DIR), EmotionModel.load(WEIGHTS_DIR)
-        n = len(texts)
-        cheap = np.zeros((n, 7), np.float32)
-        cheap_label, full_label = np.empty(n, object), np.empty(n, object)
-        self.seconds["emotion"] = 0.0
-        for language in ("es", "en"):
-            rows = np.flatnonzero(self.languages == language)
-            if not len(rows):
-                continue
-            chunk = [texts[i] for i in rows]
-            started = time.perf_counter()
-            full = ft.predict_proba(chunk, language, self.vectors[rows])
-            self.seconds["emotion"] += time.perf_counter() - started
-            low = v2.predict_proba(chunk, language, self.vectors[rows])
-            cheap[rows] = low
-            cheap_label[rows] = [";".join(s) for s in v2.label_sets(low, language)]
-            full_label[rows] = [";".join(s) for s in ft.label_sets(full, language)]
-        self.tasks["emotion"] = {"cheap": cheap, "cheap_label": cheap_label, "full_label": full_label}
+        self.tasks["sentiment"], self.seconds["sentiment"] = blend_views(FineTunedSentimentModel.load(), texts,
+                                                                         self.vectors, context)
+        self.tasks["component"], self.seconds["component"] = blend_views(FineTunedComponentModel.load(), texts,
+                                                                          self.vectors)
+        self.tasks["emotion"], self.seconds["emotion"] = emotion_views(texts, languages, self.vectors)
 
     def features(self, task: str) -> np.ndarray:
         cheap = self.tasks[task]["cheap"]
@@ -136,8 +90,8 @@ def main() -> None:
     from vocmine.models.embedders import resolve_embedder
 
     embedder = resolve_embedder("vocmine.e5_small.v1")
-    pool = Views(*sentences_of(build_corpus(args.pool, offset=1000)), embedder)
-    bench = Views(*sentences_of(build_corpus(400)), embedder)
+    pool = Views(*corpus_sentences(build_corpus(args.pool, offset=1000)), embedder)
+    bench = Views(*corpus_sentences(build_corpus(400)), embedder)
     print(f"pool {len(pool.texts)} sentences, bench {len(bench.texts)}; encoder seconds on bench: "
           f"{ {k: round(v, 1) for k, v in bench.seconds.items()} }")
     rng = np.random.default_rng(0)
