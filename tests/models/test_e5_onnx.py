@@ -95,3 +95,54 @@ def test_a_graph_the_rewrite_does_not_know_is_refused() -> None:
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
     with pytest.raises(ValueError, match="no MatMulInteger"):
         e5_onnx.per_token_activations(helper.make_model(graph))
+
+
+def _guarded_softmax_graph():  # noqa: ANN202 - an onnx ModelProto
+    """scores -> Softmax -> Where(IsNaN(p), 0, p) -> MatMul, as torch's exporter writes attention."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes = [
+        helper.make_node("Softmax", ["scores"], ["p"], axis=-1, name="softmax"),
+        helper.make_node("IsNaN", ["p"], ["p_nan"], name="isnan"),
+        helper.make_node("Where", ["p_nan", "zero", "p"], ["p_safe"], name="guard"),
+        helper.make_node("MatMul", ["p_safe", "values"], ["out"], name="mix"),
+    ]
+    graph = helper.make_graph(
+        nodes, "guarded",
+        [helper.make_tensor_value_info("scores", TensorProto.FLOAT, [2, 3, 3]),
+         helper.make_tensor_value_info("values", TensorProto.FLOAT, [2, 3, 4])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [2, 3, 4])],
+        initializer=[numpy_helper.from_array(np.array(0.0, np.float32), "zero")],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_dropping_the_softmax_nan_guards_keeps_the_outputs() -> None:
+    import onnxruntime
+
+    rng = np.random.default_rng(7)
+    scores = rng.normal(size=(2, 3, 3)).astype(np.float32)
+    scores[0, :, 2] = -np.inf  # a masked key, as padding is masked: rows keep other keys, no NaN
+    values = rng.normal(size=(2, 3, 4)).astype(np.float32)
+
+    def run(model) -> np.ndarray:  # noqa: ANN001
+        session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+        return session.run(None, {"scores": scores, "values": values})[0]
+
+    guarded = _guarded_softmax_graph()
+    expected = run(guarded)
+    lean = e5_onnx.without_softmax_nan_guards(_guarded_softmax_graph())
+    assert [node.op_type for node in lean.graph.node] == ["Softmax", "MatMul"]
+    assert list(lean.graph.node[1].input) == ["p", "values"]
+    assert np.array_equal(run(lean), expected)
+    plain = e5_onnx.without_softmax_nan_guards(lean)  # nothing left to drop: unchanged
+    assert [node.op_type for node in plain.graph.node] == ["Softmax", "MatMul"]
+
+
+def test_the_export_has_no_softmax_nan_guards(loaded) -> None:
+    import onnx
+
+    del loaded  # exported by the fixture
+    ops = {node.op_type for node in onnx.load(str(e5_onnx.onnx_model_path()), load_external_data=False).graph.node}
+    assert "Softmax" in ops and "IsNaN" not in ops
+    assert e5_onnx.GRAPH_REVISION in e5_onnx.onnx_model_path().name
