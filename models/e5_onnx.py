@@ -139,7 +139,7 @@ def without_softmax_nan_guards(model):  # noqa: ANN001, ANN201 - an onnx ModelPr
     for node in graph.node:
         for name in node.input:
             consumers.setdefault(name, []).append(node)
-    dropped, reads_instead = set(), {}
+    dropped, reads_instead, fillers = set(), {}, set()
     for node in graph.node:
         source = producer.get(node.input[0]) if node.op_type == "IsNaN" else None
         if source is None or source.op_type != "Softmax":
@@ -149,6 +149,7 @@ def without_softmax_nan_guards(model):  # noqa: ANN001, ANN201 - an onnx ModelPr
             continue
         dropped |= {id(node), id(guards[0])}
         reads_instead[guards[0].output[0]] = node.input[0]
+        fillers.add(guards[0].input[1])
     if not dropped:
         return model
     if any(output.name in reads_instead for output in graph.output):
@@ -158,8 +159,16 @@ def without_softmax_nan_guards(model):  # noqa: ANN001, ANN201 - an onnx ModelPr
         for index, name in enumerate(node.input):
             if name in reads_instead:
                 node.input[index] = reads_instead[name]
+    # The guards' fill values (a Constant node or an initializer each) now feed nothing: left in, ONNX Runtime
+    # would warn about every one of them each time it loads the graph.
+    still_read = {name for node in kept for name in node.input}
+    unused = fillers - still_read
+    kept = [node for node in kept if not (node.op_type == "Constant" and node.output[0] in unused)]
+    initializers = [tensor for tensor in graph.initializer if tensor.name not in unused]
     del graph.node[:]
     graph.node.extend(kept)
+    del graph.initializer[:]
+    graph.initializer.extend(initializers)
     return model
 
 
