@@ -45,10 +45,13 @@ def outputs(texts: list[str], cache: Path, guards: bool) -> dict[str, np.ndarray
     from vocmine.models import e5_onnx
     from vocmine.models.finetune import FineTunedClassifier
 
+    previous_cache = os.environ.get(e5_onnx.CACHE_ENV)
     os.environ[e5_onnx.CACHE_ENV] = str(cache)
     keep = e5_onnx.without_softmax_nan_guards
     if guards:
-        e5_onnx.without_softmax_nan_guards = lambda model: model  # the exporter's graph as written
+        # The exporter's graph as written; its files still carry today's revision in their names, harmless in
+        # this temporary cache of their own.
+        e5_onnx.without_softmax_nan_guards = lambda model: model
     try:
         e5_onnx.load_e5_onnx.cache_clear()
         got = {"e5 (base)": e5_onnx.embed_with_session(*e5_onnx.load_e5_onnx(), texts)}
@@ -57,6 +60,10 @@ def outputs(texts: list[str], cache: Path, guards: bool) -> dict[str, np.ndarray
     finally:
         e5_onnx.without_softmax_nan_guards = keep
         e5_onnx.load_e5_onnx.cache_clear()
+        if previous_cache is None:
+            os.environ.pop(e5_onnx.CACHE_ENV, None)
+        else:
+            os.environ[e5_onnx.CACHE_ENV] = previous_cache
     return got
 
 
@@ -81,16 +88,10 @@ def interleaved_seconds(texts: list[str], paths: dict[str, Path], repeats: int) 
 def kernel_seconds(texts: list[str], path: Path) -> float:
     """Seconds ONNX Runtime's profiler counts inside the graph's kernels while ``path`` embeds ``texts``: less
     noisy on a shared machine than the wall clock (no Python, no waiting for a core)."""
-    from vocmine.models.e5_onnx import _runtime, embed_with_session
+    from vocmine.models.e5_onnx import embed_with_session, open_session
     from vocmine.models.e5_torch import E5Tokenizer, read_e5_file
 
-    runtime = _runtime()
-    options = runtime.SessionOptions()
-    options.intra_op_num_threads, options.inter_op_num_threads = 0, 1
-    options.graph_optimization_level = runtime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.enable_profiling = True
-    options.profile_file_prefix = str(path.parent / "profile")
-    session = runtime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    session = open_session(path, profile_prefix=str(path.parent / "profile"))
     embed_with_session(session, E5Tokenizer(read_e5_file(tensors=False)), texts)
     profile = Path(session.end_profiling())
     events = json.loads(profile.read_text(encoding="utf-8"))

