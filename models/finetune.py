@@ -20,6 +20,7 @@ minutes); the same code on two CPU cores takes hours (benchmarks/finetune_runs/R
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -59,6 +60,10 @@ CHECK_TEXTS = (
     "Delivery was late again and support never answered my emails",
 )
 MAX_CHECK_DIFF = 1.0
+#: Fine-tuned exports kept in the cache folder. Each holds the whole e5 with its adapters merged (~215 MB), and
+#: every retrained model gets a new one (its name holds a digest of the weights), so without a bound the
+#: folder grows with each training run; beyond this many, the least recently used go after a new export.
+FT_EXPORTS_KEPT = 10
 
 
 @dataclass
@@ -456,8 +461,38 @@ class FineTunedClassifier:
             export_quantised(self.network.eval(), example, path, "logits", check)
             self.network = None  # torch's copy of e5 is not needed any more,
             load_e5_torch.cache_clear()  # nor the float32 base it was copied from (~440 MB), as after e5's export
+            prune_finetuned_exports(path.parent, keep_also=path)
+        else:
+            mark_used(path)
         self.session_ = open_session(path)
         self.tokenizer = E5Tokenizer(read_e5_file(self.base_path, tensors=False))
+
+
+def mark_used(path: Path) -> None:
+    """Set ``path``'s modification time to now, so :func:`prune_finetuned_exports` keeps what is in use (a
+    read-only cache is left as it is)."""
+    with contextlib.suppress(OSError):
+        os.utime(path)
+
+
+def prune_finetuned_exports(folder: Path, keep: int = FT_EXPORTS_KEPT, keep_also: Path | None = None) -> list[Path]:
+    """Delete all but the ``keep`` most recently used fine-tuned exports (``ft-*.onnx``) in ``folder``, never
+    ``keep_also`` (the export just made). Loading an export marks it used (:func:`mark_used`); one deleted
+    while another process still needs it is exported again there (~30 s). Returns the deleted paths."""
+
+    def last_used(path: Path) -> float:
+        try:
+            return path.stat().st_mtime
+        except OSError:  # deleted meanwhile by another process
+            return float("-inf")
+
+    exports = sorted((p for p in folder.glob("ft-*.onnx") if p != keep_also), key=last_used, reverse=True)
+    removed = exports[max(keep - (keep_also is not None), 0):]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    if removed:
+        logger.info("removed %d least recently used fine-tuned export(s) from %s", len(removed), folder)
+    return removed
 
 
 def balanced_weights(y: np.ndarray, n_labels: int) -> np.ndarray:

@@ -126,3 +126,24 @@ def test_a_wrong_backend_argument_names_the_argument(monkeypatch) -> None:
     monkeypatch.setenv("VOCMINE_FT_BACKEND", "torch")
     with pytest.raises(ConfigError, match="^backend .*'bogus'"):
         inference_backend("bogus")
+
+
+def test_the_cache_keeps_only_the_most_recently_used_finetuned_exports(tmp_path) -> None:
+    """Each retrained model adds a ~215 MB export; beyond the bound the least recently used go, never the one
+    just made, and nothing but fine-tuned exports is touched."""
+    import os
+
+    from vocmine.models import finetune
+
+    exports = [tmp_path / f"ft-{i:04x}-e5-small-q4-abcd-ort1.32.0-int8-v1-g2.onnx" for i in range(5)]
+    for age, path in enumerate(exports):  # exports[0] is the most recently used, exports[4] the least
+        path.write_bytes(b"onnx")
+        os.utime(path, (1_000_000 - age * 60, 1_000_000 - age * 60))
+    base = tmp_path / "e5-small-e5-small-q4-abcd-ort1.32.0-int8-v1-g2.onnx"
+    base.write_bytes(b"onnx")
+    os.utime(base, (1, 1))  # older than every fine-tuned export, and still kept
+    finetune.mark_used(exports[4])  # the oldest, loaded again just now
+    removed = finetune.prune_finetuned_exports(tmp_path, keep=3, keep_also=exports[3])
+    assert sorted(removed) == sorted([exports[1], exports[2]])
+    assert sorted(tmp_path.iterdir()) == sorted([base, exports[0], exports[3], exports[4]])
+    assert finetune.prune_finetuned_exports(tmp_path, keep=2) == [exports[3]]  # kept above only as the new one
