@@ -132,10 +132,10 @@ def without_softmax_nan_guards(model):  # noqa: ANN001, ANN201 - an onnx ModelPr
     always feeds ``<s>`` and ``</s>``, even for an empty text), so no row is ever fully masked, the guard
     never fires and removing it leaves every output bit-identical. A caller that fed a row of padding only
     would get NaN where the guarded graph gave numbers. The guards took ~8% of the kernel time (two full
-    passes over each layer's rows x heads x tokens x tokens scores; the kernel time fell by 9.5% without
-    them: ``benchmarks/onnx_nan_guards.py``). Consumers of a guard read the softmax directly; a guard whose
-    ``IsNaN`` or ``Where`` output is read elsewhere too, or is a graph output, is left in place. Returns the
-    model; a graph without guards is returned unchanged.
+    passes over each layer's rows x heads x tokens x tokens scores; without them the kernel time fell by
+    10-24% in two noisy runs of ``benchmarks/onnx_nan_guards.py``). Consumers of a guard read the softmax
+    directly; a guard whose ``IsNaN`` or ``Where`` output is read elsewhere too, or is a graph output, is left
+    in place. Returns the model; a graph without guards is returned unchanged.
     """
     graph = model.graph
     graph_outputs = {output.name for output in graph.output}
