@@ -23,7 +23,9 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
@@ -45,54 +47,50 @@ def outputs(texts: list[str], cache: Path, guards: bool) -> dict[str, np.ndarray
     from vocmine.models import e5_onnx
     from vocmine.models.finetune import FineTunedClassifier
 
-    previous_cache = os.environ.get(e5_onnx.CACHE_ENV)
-    os.environ[e5_onnx.CACHE_ENV] = str(cache)
-    keep = e5_onnx.without_softmax_nan_guards
-    if guards:
-        # The exporter's graph as written; its files still carry today's revision in their names, harmless in
-        # this temporary cache of their own.
-        e5_onnx.without_softmax_nan_guards = lambda model: model
-    try:
+    # With guards: the exporter's graph as written; its files still carry today's revision in their names,
+    # harmless in this temporary cache of their own.
+    rewrite = (lambda model: model) if guards else e5_onnx.without_softmax_nan_guards
+    with (mock.patch.dict(os.environ, {e5_onnx.CACHE_ENV: str(cache)}),
+          mock.patch.object(e5_onnx, "without_softmax_nan_guards", rewrite)):
         e5_onnx.load_e5_onnx.cache_clear()
-        got = {"e5 (base)": e5_onnx.embed_with_session(*e5_onnx.load_e5_onnx(), texts)}
-        for encoder in ENCODERS:
-            got[encoder] = FineTunedClassifier.load(WEIGHTS / encoder, backend="onnx-int8").logits(texts)
-    finally:
-        e5_onnx.without_softmax_nan_guards = keep
-        e5_onnx.load_e5_onnx.cache_clear()
-        if previous_cache is None:
-            os.environ.pop(e5_onnx.CACHE_ENV, None)
-        else:
-            os.environ[e5_onnx.CACHE_ENV] = previous_cache
+        try:
+            got = {"e5 (base)": e5_onnx.embed_with_session(*e5_onnx.load_e5_onnx(), texts)}
+            for encoder in ENCODERS:
+                got[encoder] = FineTunedClassifier.load(WEIGHTS / encoder, backend="onnx-int8").logits(texts)
+        finally:
+            e5_onnx.load_e5_onnx.cache_clear()
     return got
 
 
-def interleaved_seconds(texts: list[str], paths: dict[str, Path], repeats: int) -> dict[str, list[float]]:
+def alternating(names: list[str], repeats: int) -> Iterator[str]:
+    """``names`` ``repeats`` times, every other time in reverse order, so neither run always goes first."""
+    for repeat in range(repeats):
+        yield from (names if repeat % 2 == 0 else reversed(names))
+
+
+def interleaved_seconds(texts: list[str], paths: dict[str, Path], repeats: int,
+                        tokenizer) -> dict[str, list[float]]:  # noqa: ANN001 - an E5Tokenizer
     """Seconds to embed ``texts`` with each base export, the two runs alternating in order, ``repeats`` times."""
     from vocmine.models.e5_onnx import embed_with_session, open_session
-    from vocmine.models.e5_torch import E5Tokenizer, read_e5_file
 
-    tokenizer = E5Tokenizer(read_e5_file(tensors=False))
     sessions = {name: open_session(path) for name, path in paths.items()}
     for session in sessions.values():
         embed_with_session(session, tokenizer, texts[:200])  # warm up
     seconds: dict[str, list[float]] = {name: [] for name in sessions}
-    for repeat in range(repeats):
-        for name in (list(sessions) if repeat % 2 == 0 else list(reversed(sessions))):
-            start = time.perf_counter()
-            embed_with_session(sessions[name], tokenizer, texts)
-            seconds[name].append(round(time.perf_counter() - start, 3))
+    for name in alternating(list(sessions), repeats):
+        start = time.perf_counter()
+        embed_with_session(sessions[name], tokenizer, texts)
+        seconds[name].append(round(time.perf_counter() - start, 3))
     return seconds
 
 
-def kernel_seconds(texts: list[str], path: Path) -> float:
+def kernel_seconds(texts: list[str], path: Path, tokenizer) -> float:  # noqa: ANN001 - an E5Tokenizer
     """Seconds ONNX Runtime's profiler counts inside the graph's kernels while ``path`` embeds ``texts``: less
     noisy on a shared machine than the wall clock (no Python, no waiting for a core)."""
     from vocmine.models.e5_onnx import embed_with_session, open_session
-    from vocmine.models.e5_torch import E5Tokenizer, read_e5_file
 
     session = open_session(path, profile_prefix=str(path.parent / "profile"))
-    embed_with_session(session, E5Tokenizer(read_e5_file(tensors=False)), texts)
+    embed_with_session(session, tokenizer, texts)
     profile = Path(session.end_profiling())
     events = json.loads(profile.read_text(encoding="utf-8"))
     profile.unlink()
@@ -104,17 +102,18 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=400, help="responses of the speed benchmark's corpus")
     parser.add_argument("--repeats", type=int, default=6, help="timed runs of each base export")
     args = parser.parse_args()
+    from vocmine.models.e5_torch import E5Tokenizer, read_e5_file
 
     texts = corpus_sentences(build_corpus(args.n))[0]
     with tempfile.TemporaryDirectory(prefix="vocmine-nan-guards-") as work:
         caches = {"with guards": Path(work) / "guarded", "without guards (g2)": Path(work) / "lean"}
         got = {name: outputs(texts, cache, guards=name == "with guards") for name, cache in caches.items()}
         base_files = {name: next((cache / "models").glob("e5-small-*.onnx")) for name, cache in caches.items()}
-        seconds = interleaved_seconds(texts, base_files, args.repeats)
+        tokenizer = E5Tokenizer(read_e5_file(tensors=False))
+        seconds = interleaved_seconds(texts, base_files, args.repeats, tokenizer)
         kernels: dict[str, list[float]] = {name: [] for name in base_files}
-        for repeat in range(3):
-            for name in (list(base_files) if repeat % 2 == 0 else list(reversed(base_files))):
-                kernels[name].append(round(kernel_seconds(texts, base_files[name]), 3))
+        for name in alternating(list(base_files), 3):
+            kernels[name].append(round(kernel_seconds(texts, base_files[name], tokenizer), 3))
 
     guarded, lean = got["with guards"], got["without guards (g2)"]
     identity = {graph: {"bit_identical": bool(np.array_equal(guarded[graph], lean[graph])),

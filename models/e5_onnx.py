@@ -124,6 +124,16 @@ def _pooled(model):  # noqa: ANN001, ANN202 - torch modules
     return Pooled(model).eval()
 
 
+def _graph_links(graph) -> tuple[dict, dict[str, list]]:  # noqa: ANN001 - an onnx GraphProto
+    """(node producing each tensor name, nodes reading each tensor name) of ``graph``, for the rewrites."""
+    producer = {out: node for node in graph.node for out in node.output}
+    consumers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    return producer, consumers
+
+
 def without_softmax_nan_guards(model):  # noqa: ANN001, ANN201 - an onnx ModelProto, changed in place
     """Drop the NaN guard torch's exporter writes after each attention softmax: ``Where(IsNaN(p), 0, p)``.
 
@@ -139,11 +149,7 @@ def without_softmax_nan_guards(model):  # noqa: ANN001, ANN201 - an onnx ModelPr
     """
     graph = model.graph
     graph_outputs = {output.name for output in graph.output}
-    producer = {out: node for node in graph.node for out in node.output}
-    consumers: dict[str, list] = {}
-    for node in graph.node:
-        for name in node.input:
-            consumers.setdefault(name, []).append(node)
+    producer, consumers = _graph_links(graph)
     dropped, reads_instead, fillers = set(), {}, set()  # dropped: the nodes' first output names
     for node in graph.node:
         source = producer.get(node.input[0]) if node.op_type == "IsNaN" else None
@@ -199,11 +205,7 @@ def per_token_activations(model):  # noqa: ANN001, ANN201 - an onnx ModelProto, 
         numpy_helper.from_array(np.array(1, np.float32), "per_token_one"),
         numpy_helper.from_array(np.array(128, np.uint8), "per_token_zero_point"),
     ])
-    producer = {out: node for node in graph.node for out in node.output}
-    consumers: dict[str, list] = {}
-    for node in graph.node:
-        for name in node.input:
-            consumers.setdefault(name, []).append(node)
+    producer, consumers = _graph_links(graph)
 
     def only_consumer(name: str, op_type: str):  # noqa: ANN202
         found = consumers.get(name, [])
