@@ -88,15 +88,19 @@ def isolated(corpus, accurate: bool = False) -> list[dict]:  # noqa: ANN001 - a 
     rows.append({"component": "language id (per sentence)", "items": len(texts),
                  "seconds": round(time.perf_counter() - started, 3), "per_sentence_stack": True})
     embedder = resolve_embedder(VocmineConfig().analysis.embedder)
-    embedder.encode(texts[:4])  # load the model outside the timing
+    vectors = embedder.encode(texts[:4])  # load the model outside the timing
+    # Every annotator is loaded before the texts are embedded, as `vocmine classify` and the REST service
+    # load their stack: fine-tuned models that share e5's bottom layers then find them (models/e5_trunk.py).
+    annotators = {}
+    for task, name in VocmineConfig().analysis.annotators.items():
+        name, params = ACCURATE.get(task, (name, {})) if accurate else (name, {})
+        annotators[task] = name, registry.create("annotator", name, **params)
+        annotators[task][1].annotate(texts[:4], vectors, languages[:4])  # load weights outside the timing
     started = time.perf_counter()
     vectors = embedder.encode(texts)
     rows.append({"component": f"embed {embedder.name}", "items": len(texts),
                  "seconds": round(time.perf_counter() - started, 3), "per_sentence_stack": True})
-    for task, name in VocmineConfig().analysis.annotators.items():
-        name, params = ACCURATE.get(task, (name, {})) if accurate else (name, {})
-        annotator = registry.create("annotator", name, **params)
-        annotator.annotate(texts[:4], vectors[:4], languages[:4])  # load weights outside the timing
+    for task, (name, annotator) in annotators.items():
         started = time.perf_counter()
         # Sentiment reads each sentence's neighbours in its answer (models/context.py): their cost is timed.
         annotate_in_context(annotator, texts, vectors, languages, answers)

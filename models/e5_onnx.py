@@ -49,8 +49,9 @@ CACHE_ENV = "VOCMINE_CACHE_DIR"
 RECIPE = "v1"
 #: Bumped when the exported graph changes but every vector stays bit-identical (a faster graph): the file
 #: gets a new name, so existing caches export the faster one, and cached embeddings keep their keys.
-#: g2: the softmax NaN guards are dropped (:func:`without_softmax_nan_guards`).
-GRAPH_REVISION = "g2"
+#: g2: the softmax NaN guards are dropped (:func:`without_softmax_nan_guards`). g3: the base export also
+#: returns the hidden states after six layers (:mod:`vocmine.models.e5_trunk`).
+GRAPH_REVISION = "g3"
 #: Rows per batch (rows x tokens stay capped by e5_torch.MAX_BATCH_TOKENS). ONNX Runtime runs batches
 #: of 64 short sentences 7% faster than 32.
 BATCH_SIZE = 64
@@ -109,8 +110,12 @@ def onnx_model_path(model_file: Path | None = None) -> Path:
 
 
 def _pooled(model):  # noqa: ANN001, ANN202 - torch modules
-    """The port plus mean pooling and normalisation, so the exported graph returns the final vectors."""
+    """The port plus mean pooling and normalisation, so the exported graph returns the final vectors, and
+    the hidden states after :data:`~vocmine.models.e5_trunk.TRUNK_LAYERS` layers, which fine-tuned models
+    that leave those layers as they are read instead of running them again."""
     import torch
+
+    from vocmine.models.e5_trunk import TRUNK_LAYERS
 
     class Pooled(torch.nn.Module):
         def __init__(self, bert) -> None:  # noqa: ANN001
@@ -118,8 +123,9 @@ def _pooled(model):  # noqa: ANN001, ANN202 - torch modules
             self.bert = bert
 
         def forward(self, input_ids, attention_mask):  # noqa: ANN001, ANN202
-            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            return torch.nn.functional.normalize(mean_pool(hidden, attention_mask), dim=-1)
+            out = self.bert(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
+            vectors = torch.nn.functional.normalize(mean_pool(out.last_hidden_state, attention_mask), dim=-1)
+            return vectors, out.hidden_states[TRUNK_LAYERS]
 
     return Pooled(model).eval()
 
@@ -277,13 +283,17 @@ def remove_superseded_exports(path: Path) -> list[Path]:
     return removed
 
 
-def export_quantised(module, example: tuple, path: Path, output_name: str,  # noqa: ANN001 - a torch module
-                     check: Callable[[Path], None] | None = None) -> Path:
-    """Export a torch ``module(input_ids, attention_mask)`` to ONNX at ``path`` with int8 matrix products
+def export_quantised(module, example: tuple, path: Path, output_names: tuple[str, ...],  # noqa: ANN001 - torch
+                     check: Callable[[Path], None] | None = None,
+                     input_names: tuple[str, str] = ("input_ids", "attention_mask"),
+                     token_outputs: tuple[str, ...] = ()) -> Path:
+    """Export a torch ``module(input_ids, attention_mask)`` (or ``(hidden, attention_mask)``: ``input_names``)
+    to ONNX at ``path`` with int8 matrix products
     and per-token activation scales (:func:`per_token_activations`). The file is written under a temporary
     name in ``path``'s folder and ``check(temporary_path)`` (which raises to refuse it) runs before the
     rename, so a crash or a failed check leaves no file behind; the exports it supersedes are then deleted
-    (:func:`remove_superseded_exports`). Returns ``path``.
+    (:func:`remove_superseded_exports`). Every output has a rows axis; ``token_outputs`` also a tokens axis.
+    Returns ``path``.
 
     Per-channel weights with ``reduce_range`` (7-bit weights) and MatMul only: the word-embedding lookup,
     the attention scores and the layer norms stay float32. The attention softmax's NaN guards are dropped
@@ -298,10 +308,10 @@ def export_quantised(module, example: tuple, path: Path, output_name: str,  # no
         float_path, int8_path = Path(work) / "float.onnx", Path(work) / "int8.onnx"
         with torch.inference_mode():
             torch.onnx.export(
-                module, example, str(float_path), input_names=["input_ids", "attention_mask"],
-                output_names=[output_name], opset_version=17, dynamo=False,
-                dynamic_axes={"input_ids": {0: "rows", 1: "tokens"}, "attention_mask": {0: "rows", 1: "tokens"},
-                              output_name: {0: "rows"}},
+                module, example, str(float_path), input_names=list(input_names),
+                output_names=list(output_names), opset_version=17, dynamo=False,
+                dynamic_axes={**{name: {0: "rows", 1: "tokens"} for name in (*input_names, *token_outputs)},
+                              **{name: {0: "rows"} for name in output_names if name not in token_outputs}},
             )
         onnx.save(without_softmax_nan_guards(onnx.load(str(float_path))), str(float_path))
         quantize_dynamic(float_path, int8_path, per_channel=True, reduce_range=True,
@@ -315,9 +325,10 @@ def export_quantised(module, example: tuple, path: Path, output_name: str,  # no
 
 
 def export_int8(target: Path, model_file: Path | None = None) -> Path:
-    """Export the torch port (mean-pooled, normalised) with :func:`export_quantised` to ``target``, kept
-    only if it embeds :data:`CHECK_TEXTS` like the port."""
+    """Export the torch port (mean-pooled, normalised, and its trunk: :func:`_pooled`) with
+    :func:`export_quantised` to ``target``, kept only if it embeds :data:`CHECK_TEXTS` like the port."""
     from vocmine.models.e5_torch import embed_texts
+    from vocmine.models.e5_trunk import TRUNK_OUTPUT
 
     model, tokenizer = load_e5_torch(str(model_file) if model_file else None)
     example = tokenizer.pad_batch([tokenizer.encode(t) for t in CHECK_TEXTS[:2]])
@@ -330,7 +341,8 @@ def export_int8(target: Path, model_file: Path | None = None) -> Path:
                                f"{np.round(cosine, 4).tolist()}, expected all >= {MIN_CHECK_COSINE}")
         logger.info("exported e5 to %s (check cosines %s)", target, np.round(cosine, 4).tolist())
 
-    return export_quantised(_pooled(model), example, target, "vectors", check)
+    return export_quantised(_pooled(model), example, target, ("vectors", TRUNK_OUTPUT), check,
+                            token_outputs=(TRUNK_OUTPUT,))
 
 
 def open_session(path: Path, threads: int | None = None,  # noqa: ANN201 - an onnxruntime InferenceSession
@@ -361,10 +373,15 @@ def load_e5_onnx(threads: int | None = None):  # noqa: ANN201 - (InferenceSessio
 
 
 def embed_with_session(session, tokenizer: E5Tokenizer, texts: list[str], prefix: str = "query: ",  # noqa: ANN001
-                       max_length: int = 512) -> np.ndarray:
-    """L2-normalised vectors (n, 384) for ``texts``, batched by length like the torch port."""
+                       max_length: int = 512,
+                       keep_trunk: Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None = None) -> np.ndarray:
+    """L2-normalised vectors (n, 384) for ``texts``, batched by length like the torch port; each batch's
+    (ids, mask, trunk states) go to ``keep_trunk`` if given (:meth:`vocmine.models.e5_trunk.TrunkCache.keeper`)."""
 
     def run(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        outputs = session.run(None, {"input_ids": ids, "attention_mask": mask})
+        if keep_trunk is not None and len(outputs) > 1:
+            keep_trunk(ids, mask, outputs[1])
+        return outputs[0]
 
     return embed_in_batches(tokenizer, texts, run, 384, prefix, BATCH_SIZE, max_length)

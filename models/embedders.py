@@ -207,8 +207,11 @@ class E5Embedder:
             batch = [texts[i] for i in keep]
             if self.backend == "onnx-int8":
                 from vocmine.models.e5_onnx import embed_with_session
+                from vocmine.models.e5_trunk import TRUNKS, trunk_source
 
-                vectors = embed_with_session(*model, batch, prefix=f"{self.mode}: ")
+                # Fine-tuned models that share e5's bottom layers read them from here (models/e5_trunk.py).
+                keeper = TRUNKS.keeper(trunk_source()) if TRUNKS.wanted else None
+                vectors = embed_with_session(*model, batch, prefix=f"{self.mode}: ", keep_trunk=keeper)
             elif self.backend != "engine":
                 vectors = self._torch_encode(batch)
             else:

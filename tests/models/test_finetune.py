@@ -147,3 +147,35 @@ def test_the_cache_keeps_only_the_most_recently_used_finetuned_exports(tmp_path)
     assert sorted(removed) == sorted([exports[1], exports[2]])
     assert sorted(tmp_path.iterdir()) == sorted([base, exports[0], exports[3], exports[4]])
     assert finetune.prune_finetuned_exports(tmp_path, keep=2) == [exports[3]]  # kept above only as the new one
+
+
+def test_a_model_that_keeps_the_bottom_layers_exports_only_its_top_and_reads_the_shared_trunk(
+        tmp_path, monkeypatch) -> None:
+    """Adapters from layer six up (the CPU recipe, component.ft): the int8 export is the top six layers and
+    the head, fed with e5's states after layer six, whether the embedder kept them or the bottom graph
+    computes them; either way the scores are the same and match torch's."""
+    from vocmine.models import e5_trunk
+    from vocmine.models.e5_trunk import TRUNK_LAYERS, TrunkCache
+    from vocmine.models.embedders import E5Embedder
+    from vocmine.models.finetune import int8_export_path
+
+    texts = POSITIVE + NEGATIVE
+    labels = ["positive"] * len(POSITIVE) + ["negative"] * len(NEGATIVE)
+    settings = FineTuneSettings(epochs=2, batch_size=4, frozen_layers=TRUNK_LAYERS, learning_rate=3e-3,
+                                head_learning_rate=1e-2, dropout=0.0, rank=2, alpha=4.0)
+    folder = tmp_path / "ft"
+    FineTunedClassifier(["negative", "positive"], settings).fit(texts, labels).save(folder)
+    cache = TrunkCache()
+    monkeypatch.setattr(e5_trunk, "TRUNKS", cache)
+    unseen = texts + ["El desayuno correcto, nada especial", "Check-in was quick"]
+    expected = FineTunedClassifier.load(folder, backend="torch").logits(unseen)
+    model = FineTunedClassifier.load(folder, backend="onnx-int8")
+    assert model.reads_trunk_ and cache.wanted  # loading it asks the embedder to keep the trunk
+    assert f"-top{TRUNK_LAYERS}-" in int8_export_path(folder).name
+    assert int8_export_path(folder).stat().st_size < 30e6  # six layers and a head, no word embeddings
+    from_bottom = model.logits(unseen)
+    assert np.abs(from_bottom - expected).max() < 1.0
+    assert (from_bottom.argmax(1) == expected.argmax(1)).mean() >= 0.9
+    E5Embedder(backend="onnx-int8").encode(unseen)
+    assert len(cache) == len(unseen)
+    np.testing.assert_array_equal(model.logits(unseen), from_bottom)
