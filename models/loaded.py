@@ -22,6 +22,7 @@ PER_TEXT_LOADERS = (
     ("vocmine.nlp.spacy_components", "_load_stack"),
     ("vocmine.flows.batches", "_annotator"),
     ("vocmine.models.finetune", "_lora_module"),
+    ("vocmine.models.e5_trunk", "_bottom_session"),
 )
 #: (module, cached loader) of the e5 embedder's networks.
 EMBEDDER_LOADERS = (
@@ -43,5 +44,11 @@ def release_models(keep_embedder: bool = False) -> int:
         if loader is not None and loader.cache_info().currsize:
             loader.cache_clear()
             released += 1
+    trunk = sys.modules.get("vocmine.models.e5_trunk")
+    if trunk is not None and (trunk.TRUNKS.wanted or len(trunk.TRUNKS)):
+        # The fine-tuned models that read e5's shared states went with the caches above.
+        trunk.TRUNKS.clear()
+        trunk.TRUNKS.wanted = False
+        released += 1
     gc.collect()
     return released
