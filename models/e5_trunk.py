@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
@@ -57,6 +58,7 @@ class TrunkCache:
         self.wanted = False
         self.bytes = 0
         self._states: OrderedDict[tuple[str, bytes], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # the REST service labels requests on several threads
 
     def __len__(self) -> int:
         return len(self._states)
@@ -75,20 +77,24 @@ class TrunkCache:
 
     def put(self, source: str, ids: np.ndarray, states: np.ndarray) -> None:
         key = (source, np.asarray(ids, dtype=np.int64).tobytes())
-        if key in self._states or states.nbytes > self.max_bytes:
-            return
-        self._states[key] = np.array(states, dtype=np.float32)  # a copy: not a view of the whole batch
-        self.bytes += states.nbytes
-        while self.bytes > self.max_bytes:
-            _, old = self._states.popitem(last=False)
-            self.bytes -= old.nbytes
+        kept = np.array(states, dtype=np.float32)  # a copy: not a view of the whole batch
+        with self._lock:
+            if key in self._states or kept.nbytes > self.max_bytes:
+                return
+            self._states[key] = kept
+            self.bytes += kept.nbytes
+            while self.bytes > self.max_bytes:
+                _, old = self._states.popitem(last=False)
+                self.bytes -= old.nbytes
 
     def get(self, source: str, ids: list[int]) -> np.ndarray | None:
-        return self._states.get((source, np.asarray(ids, dtype=np.int64).tobytes()))
+        with self._lock:
+            return self._states.get((source, np.asarray(ids, dtype=np.int64).tobytes()))
 
     def clear(self) -> None:
-        self._states.clear()
-        self.bytes = 0
+        with self._lock:
+            self._states.clear()
+            self.bytes = 0
 
 
 #: The process's trunk cache (the e5 embedder fills it, fine-tuned top graphs read it).

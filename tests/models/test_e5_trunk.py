@@ -33,6 +33,8 @@ def test_the_cache_is_keyed_by_source_and_token_ids_and_keeps_a_copy() -> None:
     assert np.array_equal(cache.get("base-a", [0, 7, 2]), np.ones((3, 4)))
     assert cache.get("base-b", [0, 7, 2]) is None  # another base model's states are not these
     assert cache.get("base-a", [0, 7]) is None  # a text cut shorter has other states
+    cache.put("base-a", [0, 8, 2], np.ones((3, 4), dtype=np.float16))  # kept, and counted, as float32
+    assert cache.get("base-a", [0, 8, 2]).dtype == np.float32 and cache.bytes == 2 * 3 * 4 * 4
 
 
 def test_the_cache_drops_its_oldest_states_beyond_its_bound() -> None:
