@@ -102,13 +102,16 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=400, help="responses of the speed benchmark's corpus")
     parser.add_argument("--repeats", type=int, default=6, help="timed runs of each base export")
     args = parser.parse_args()
+    from vocmine.models import e5_onnx
     from vocmine.models.e5_torch import E5Tokenizer, read_e5_file
 
     texts = corpus_sentences(build_corpus(args.n))[0]
     with tempfile.TemporaryDirectory(prefix="vocmine-nan-guards-") as work:
         caches = {"with guards": Path(work) / "guarded", "without guards (g2)": Path(work) / "lean"}
         got = {name: outputs(texts, cache, guards=name == "with guards") for name, cache in caches.items()}
-        base_files = {name: next((cache / "models").glob("e5-small-*.onnx")) for name, cache in caches.items()}
+        # By name: component.ft's top graph also cuts a bottom graph (e5-small-bottom6-...) into each cache.
+        base_name = e5_onnx.onnx_model_path().name
+        base_files = {name: cache / "models" / base_name for name, cache in caches.items()}
         tokenizer = E5Tokenizer(read_e5_file(tensors=False))
         seconds = interleaved_seconds(texts, base_files, args.repeats, tokenizer)
         kernels: dict[str, list[float]] = {name: [] for name in base_files}
