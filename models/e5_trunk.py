@@ -8,11 +8,13 @@ layer six (the "trunk") from the base model:
 
 - the base e5 export returns them next to the vectors (:func:`vocmine.models.e5_onnx.export_int8`), and
   the e5 embedder keeps them in :data:`TRUNKS` while a model that reads them is loaded, so a text the
-  embedder has just embedded costs that model half a pass (measured on 2,226 review sentences: 3.5-4.2 s
-  against 6.3-9.1 s for the whole fine-tuned graph, noisy machine);
+  embedder has just embedded costs that model half a pass (component.ft on 2,226 review sentences: 3.3-4.1 s
+  against 6.0-7.4 s for the whole fine-tuned graph in two runs of ``benchmarks/trunk_sharing.py``);
 - texts not in :data:`TRUNKS` (embeddings read from the store's cache, another process) go through the
   bottom graph: the base export cut after layer six (:func:`bottom_model_path`), so they cost what the
-  whole fine-tuned graph did.
+  whole fine-tuned graph did. ``vocmine classify`` and the REST service load their models before embedding,
+  so they share; ``vocmine analyze`` loads each annotator at its own step, after the first step embedded
+  the sentences, so there the bottom graph runs (about as fast as the whole graph before).
 
 Both routes give the scores of the whole fine-tuned int8 graph bit for bit: the bottom graph is cut from
 the base graph, not exported again, and the states are kept in float32.
