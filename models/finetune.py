@@ -17,8 +17,10 @@ A model that leaves e5's bottom six layers as they are (``frozen_layers=6``, the
 its top six layers and head, fed with the states the e5 embedder already computed for the same text
 (:mod:`vocmine.models.e5_trunk`): half a pass, the same scores.
 
-The shipped fine-tuned models adapt all 12 layers and were trained on a lent GPU (``device="cuda"``,
-minutes); the same code on two CPU cores takes hours (benchmarks/finetune_runs/README.md).
+emotion.ft and the restaurant touchpoint heads adapt all 12 layers and were trained on a lent GPU
+(``device="cuda"``, minutes; the same code on two CPU cores takes hours, benchmarks/finetune_runs/README.md).
+component.ft and, since session 23, sentiment.ft adapt the top six layers and train on two CPU cores (30 and
+~100 min), where the bottom layers' outputs are computed once per text and cached.
 """
 
 from __future__ import annotations
