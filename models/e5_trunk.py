@@ -12,9 +12,10 @@ layer six (the "trunk") from the base model:
   against 6.0-7.4 s for the whole fine-tuned graph in two runs of ``benchmarks/trunk_sharing.py``);
 - texts not in :data:`TRUNKS` (embeddings read from the store's cache, another process) go through the
   bottom graph: the base export cut after layer six (:func:`bottom_model_path`), so they cost what the
-  whole fine-tuned graph did. ``vocmine classify`` and the REST service load their models before embedding,
-  so they share; ``vocmine analyze`` loads each annotator at its own step, after the first step embedded
-  the sentences, so there the bottom graph runs (about as fast as the whole graph before).
+  whole fine-tuned graph did. ``vocmine classify``, :func:`vocmine.classify` and the REST service load
+  their models (on one short sentence) before embedding, so they share; ``vocmine analyze`` loads each
+  annotator at its own step, after the first step embedded the sentences, so there the bottom graph runs
+  (about as fast as the whole graph before).
 
 Both routes give the scores of the whole fine-tuned int8 graph bit for bit: the bottom graph is cut from
 the base graph, not exported again, and the states are kept in float32.

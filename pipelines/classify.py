@@ -48,6 +48,8 @@ class TextClassifierStack:
     annotators: dict[str, Any] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
     embedders: dict[str, Any] = field(default_factory=dict)
+    #: Whether the annotators' lazily loaded weights are loaded (:meth:`label_sentences` loads them first).
+    warmed: bool = False
 
     @classmethod
     def load(cls, config: VocmineConfig, taxonomy: str | None = None) -> TextClassifierStack:
@@ -76,7 +78,14 @@ class TextClassifierStack:
     def label_sentences(self, texts: list[str], languages: list[str],
                         groups: list[object] | None = None) -> dict[str, list[Annotation]]:
         """Labels per task for sentences in reading order; ``groups`` (each sentence's text) gives the
-        annotators that read context (sentiment) each sentence's neighbours."""
+        annotators that read context (sentiment) each sentence's neighbours.
+
+        The first call labels one short sentence first, so every model is loaded before the texts are
+        embedded: fine-tuned models that share e5's bottom layers then find the states the embedder keeps
+        (models/e5_trunk.py) instead of computing them again."""
+        if texts and not self.warmed:
+            self.warmed = True
+            self.label_sentences(["Gracias."], ["es"])
         vectors = {name: embedder.encode(texts) for name, embedder in self.embedders.items()} if texts else {}
         out = {}
         for task, annotator in self.annotators.items():

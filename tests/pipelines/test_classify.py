@@ -222,3 +222,26 @@ def test_classify_takes_a_series_or_a_long_text_and_clears_a_stale_rejects_file(
     result = CliRunner().invoke(app, ["classify", str(source), "--text-column", "comentario", "--out",
                                       str(tmp_path / "out" / "labelled.csv")])
     assert result.exit_code == 0 and not stale.exists()
+
+
+def test_the_stack_loads_its_models_before_embedding_so_fine_tuned_models_share_e5s_bottom_layers(monkeypatch) -> None:
+    """component.ft reads the states after e5's sixth layer that the embedder kept for the same sentences
+    (models/e5_trunk.py). The first call loads every model on one short sentence before embedding the texts,
+    so only that sentence misses the kept states; without it, both texts would."""
+    pytest.importorskip("torch")
+    from vocmine.models import e5_trunk
+
+    cache = e5_trunk.TrunkCache()
+    monkeypatch.setattr(e5_trunk, "TRUNKS", cache)
+    misses = []
+    lookup = cache.get
+    monkeypatch.setattr(cache, "get", lambda source, ids: lookup(source, ids) if lookup(source, ids) is not None
+                        else misses.append(ids))
+    config = VocmineConfig()
+    config.analysis.annotators["component"] = "vocmine.component.ft"
+    stack = TextClassifierStack.load(config)
+    labels = stack.label_sentences(["La comida llegó fría y el camarero fue muy borde.",
+                                    "Staff were lovely, check-in took two minutes."], ["es", "en"])
+    assert stack.warmed and cache.wanted
+    assert len(misses) == 1  # the warm-up sentence, embedded before component.ft was loaded
+    assert [a.label in {"rational", "emotional"} for a in labels["component"]] == [True, True]
