@@ -230,7 +230,9 @@ def test_the_stack_loads_its_models_before_embedding_so_fine_tuned_models_share_
     so only that sentence misses the kept states; without it, both texts would."""
     pytest.importorskip("torch")
     from vocmine.models import e5_trunk
+    from vocmine.nlp import rational_emotional
 
+    rational_emotional._load_head.cache_clear()  # loaded by an earlier test, it would not ask this cache
     cache = e5_trunk.TrunkCache()
     monkeypatch.setattr(e5_trunk, "TRUNKS", cache)
     misses = []
