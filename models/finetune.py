@@ -389,10 +389,9 @@ class FineTunedClassifier:
 
         s = self.settings
         encoded = [self.tokenizer.encode(t, s.prefix, s.max_length) for t in texts]
-        states = trunk_states(encoded, self.tokenizer, Path(self.base_path) if self.base_path else None)
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
-        for rows in length_batches([len(e) for e in encoded], batch_size):
-            hidden, mask = padded([states[i] for i in rows])
+        for rows in length_batches([len(e) for e in encoded], batch_size):  # one batch's states at a time
+            hidden, mask = padded(trunk_states([encoded[i] for i in rows], self.tokenizer, self.base_path))
             out[rows] = self.session_.run(None, {"hidden": hidden, "attention_mask": mask})[0]
         return out
 
@@ -487,8 +486,7 @@ class FineTunedClassifier:
                     def forward(self, hidden, attention_mask):  # noqa: ANN001, ANN202
                         return self.network.top(hidden, attention_mask, TRUNK_LAYERS)
 
-                base = Path(self.base_path) if self.base_path else None
-                hidden, mask = padded(trunk_states(encoded, self.tokenizer, base))
+                hidden, mask = padded(trunk_states(encoded, self.tokenizer, self.base_path))
                 module, example = Top().eval(), (torch.from_numpy(hidden), torch.from_numpy(mask))
             else:
                 module, example = self.network.eval(), self.tokenizer.pad_batch(encoded)
